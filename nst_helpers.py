@@ -33,11 +33,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from nst_weights import VGG19_CONV_LAYERS, WeightsUnavailableError, load_vgg19
 
 __all__ = [
-    "CONTENT_LAYERS", "STYLE_LAYERS", "VGG_MEAN_BGR", "PROFILES", "Profile", "get_profile",
+    "CONTENT_LAYERS", "STYLE_LAYERS", "MEDIA_DIR", "VGG_MEAN_BGR", "PROFILES", "Profile", "get_profile",
     "load_img", "load_and_process_img", "deprocess_img", "load_vgg19", "get_model",
     "get_content_loss", "gram_matrix", "get_style_loss", "get_feature_representations",
     "compute_loss", "compute_grads", "run_style_transfer", "StyleTransferResult", "History",
-    "StepInfo", "imshow", "show_results", "plot_history", "device_name", "WeightsUnavailableError",
+    "StepInfo", "contact_sheet", "imshow", "show_results", "plot_history", "device_name", "WeightsUnavailableError",
 ]
 
 # The article's recipe.
@@ -51,6 +51,9 @@ EPSILON = 0.1
 
 # ImageNet channel means that VGG19 was trained with, in its BGR channel order.
 VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+
+# The images that come with the series.
+MEDIA_DIR = Path(__file__).resolve().parent / "media"
 
 # VGG19 pools four times before block5, so smaller images have no block5 features.
 MIN_IMAGE_SIDE = 16
@@ -581,6 +584,60 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
             callback(StepInfo(i, num_iterations, loss, float(style_score), float(content_score),
                               elapsed, best_loss, init_image))
     return StyleTransferResult(deprocess_img(best_processed), best_loss, history)
+
+
+# ---------------------------------------------------------------------------
+# Contact sheets (Pillow only, so the command line can make them without matplotlib)
+# ---------------------------------------------------------------------------
+
+def _thumbnail(image: np.ndarray | None, cell: int, label: str) -> Image.Image:
+    """A ``cell``-pixel square tile: the image fitted and centred on white, a label below."""
+    from PIL import ImageDraw, ImageFont
+
+    label_height = max(12, cell // 10)
+    tile = Image.new("RGB", (cell, cell + label_height), "white")
+    if image is not None:
+        picture = Image.fromarray(np.clip(np.squeeze(np.asarray(image)), 0, 255).astype(np.uint8))
+        scale = (cell - 4) / max(picture.size)  # fit the cell, scaling small results up too
+        picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
+                                 Image.Resampling.LANCZOS)
+        tile.paste(picture, ((cell - picture.width) // 2, (cell - picture.height) // 2))
+    if label:
+        draw = ImageDraw.Draw(tile)
+        font = ImageFont.load_default(size=label_height - 2)
+        text = label
+        while len(text) > 2 and draw.textlength(text, font=font) > cell - 4:
+            text = text[:-2] + "…"
+        draw.text((cell // 2, cell + label_height // 2), text, fill="black", font=font, anchor="mm")
+    return tile
+
+
+def contact_sheet(contents: Sequence[tuple[str, np.ndarray]], styles: Sequence[tuple[str, np.ndarray]],
+                  results: dict[tuple[int, int], np.ndarray], cell: int = 192) -> np.ndarray:
+    """Lays out a content x style grid of results: styles along the top, contents down the left.
+
+    Args:
+        contents: ``(label, RGB image)`` for each row.
+        styles: ``(label, RGB image)`` for each column.
+        results: Result image for ``(row, column)``; a missing pair leaves its cell blank.
+        cell: Size of each square cell in pixels.
+
+    Returns:
+        uint8 RGB array of the whole sheet.
+    """
+    if not contents or not styles:
+        raise ValueError("a contact sheet needs at least one content and one style image")
+    tiles = [[_thumbnail(None, cell, "content \\ style")] +
+             [_thumbnail(image, cell, label) for label, image in styles]]
+    for row, (label, image) in enumerate(contents):
+        tiles.append([_thumbnail(image, cell, label)] +
+                     [_thumbnail(results.get((row, column)), cell, "") for column in range(len(styles))])
+    tile_w, tile_h = tiles[0][0].size
+    sheet = Image.new("RGB", (tile_w * len(tiles[0]), tile_h * len(tiles)), "white")
+    for r, row_tiles in enumerate(tiles):
+        for c, tile in enumerate(row_tiles):
+            sheet.paste(tile, (c * tile_w, r * tile_h))
+    return np.asarray(sheet)
 
 
 # ---------------------------------------------------------------------------

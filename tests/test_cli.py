@@ -63,3 +63,78 @@ def test_python_dash_m_nst_helpers(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "profile 'test'" in done.stdout  # the tests run under NST_PROFILE=test
     assert np.asarray(Image.open(out)).shape == (27, 48, 3)
+
+
+def batch_args(out, *extra):
+    return ["-c", str(CONTENT), str(ROOT / "media" / "chelsea.jpg"), "-s", str(STYLE), "-o", str(out),
+            "--max-dim", "48", "--iterations", "3", *extra]
+
+
+def test_batch_writes_every_pair_a_record_and_a_contact_sheet(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "gallery"
+    assert nst_cli.main(batch_args(out)) == 0
+    assert sorted(p.name for p in out.glob("*__*.png")) == ["chelsea__great_wave.png", "crab__great_wave.png"]
+    record = json.loads((out / "batch.json").read_text())["pairs"]
+    assert record["crab__great_wave.png"]["iterations"] == 3 and record["crab__great_wave.png"]["max_dim"] == 48
+    assert {"seed", "weights", "device", "seconds", "content_weight", "style_weight"} <= set(record["crab__great_wave.png"])
+    sheet = Image.open(out / "contact_sheet.png")
+    assert sheet.width == 2 * 192 and sheet.height > 3 * 192  # 2 columns (label + 1 style), 3 rows
+    assert "Batch done: 2/2 pairs" in capsys.readouterr().out
+
+
+def test_interrupted_batch_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
+    import nst_helpers
+
+    out = tmp_path / "gallery"
+    real = nst_helpers.run_style_transfer
+    calls = []
+
+    def interrupted_on_second_pair(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as if the user pressed Ctrl-C during the second pair
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nst_helpers, "run_style_transfer", interrupted_on_second_pair)
+    assert nst_cli.main(batch_args(out)) == 130
+    assert "Run the same command again to resume" in capsys.readouterr().err
+    first = out / "crab__great_wave.png"
+    assert first.exists() and not (out / "chelsea__great_wave.png").exists()
+    assert not list(out.glob(".*partial"))  # no half-written files left behind
+    first_bytes, first_mtime = first.read_bytes(), first.stat().st_mtime_ns
+
+    monkeypatch.setattr(nst_helpers, "run_style_transfer", real)
+    capsys.readouterr()
+    assert nst_cli.main(batch_args(out)) == 0
+    assert "2 pairs: 1 already done (skipped), 1 to paint." in capsys.readouterr().out
+    assert first.read_bytes() == first_bytes and first.stat().st_mtime_ns == first_mtime
+    assert (out / "chelsea__great_wave.png").exists()
+
+
+def test_batch_force_redoes_pairs(tmp_path, capsys):
+    out = tmp_path / "gallery"
+    assert nst_cli.main(batch_args(out)) == 0
+    capsys.readouterr()
+    assert nst_cli.main(batch_args(out, "--force")) == 0
+    assert "2 pairs: 0 already done (skipped), 2 to paint." in capsys.readouterr().out
+
+
+def test_batch_refuses_a_foreign_contact_sheet(tmp_path, capsys):
+    out = tmp_path / "holiday"
+    out.mkdir()
+    (out / "contact_sheet.png").write_bytes(b"someone else's file")
+    assert nst_cli.main(batch_args(out)) == 1
+    assert "not a batch folder made by this command" in capsys.readouterr().err
+    assert (out / "contact_sheet.png").read_bytes() == b"someone else's file"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["a.jpg", "b.jpg", "-c", "x.jpg", "-s", "y.jpg"], "not both"),
+    (["-c", "x.jpg"], "needs both -c/--content and -s/--style"),
+    (["only_one.jpg"], "expected CONTENT STYLE (two images), got 1"),
+])
+def test_cli_usage_errors(tmp_path, capsys, args, message):
+    assert nst_cli.main([*args, "-o", str(tmp_path / "out")]) == 1
+    assert message in capsys.readouterr().err

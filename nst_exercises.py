@@ -1,0 +1,187 @@
+"""Self-checks for the exercises at the end of each notebook.
+
+Each ``check_*`` function prints whether the learner's answer is right, with a hint when it is
+not, and returns ``True`` or ``False``. An unanswered exercise (``None`` or ``...``, or a
+function that raises ``NotImplementedError``) gets a reminder, never an error, so a notebook
+still runs top to bottom before anyone has tried the exercises.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
+    "check_layer_output_shape", "check_clip_bounds", "check_choice", "QUESTIONS",
+]
+
+
+def _unanswered(answer: Any) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+def _report(correct: bool, right: str, wrong: str) -> bool:
+    print(("Correct! " + right) if correct else ("Not yet. " + wrong))
+    return correct
+
+
+def _not_answered(what: str) -> bool:
+    print(f"Not answered yet: {what}")
+    return False
+
+
+class _Raised:
+    """What ``_call`` returns when the learner's function raised an error."""
+
+    def __init__(self, error: Exception):
+        self.message = f"Not yet. Your function raised {type(error).__name__}: {str(error).splitlines()[0][:200]}"
+
+
+def _call(fn: Callable, *args) -> Any:
+    """Calls the learner's function: ``None`` if it raises ``NotImplementedError`` (not answered),
+    a ``_Raised`` if it raises anything else, else its result as a float64 array."""
+    try:
+        return np.asarray(fn(*args), dtype=np.float64)
+    except NotImplementedError:
+        return None
+    except Exception as error:  # a learner's bug is feedback, not a crash
+        return _Raised(error)
+
+
+def check_resized_shape(answer: tuple[int, int] | None, original_size: tuple[int, int], max_dim: int) -> bool:
+    """Notebook 01: the ``(height, width)`` an image of ``original_size = (width, height)`` gets
+    from ``load_img(..., max_dim)``."""
+    if _unanswered(answer):
+        return _not_answered("give (height, width) as a tuple of two integers.")
+    width, height = original_size
+    scale = max_dim / max(width, height)
+    expected = (max(1, round(height * scale)), max(1, round(width * scale)))
+    return _report(tuple(answer) == expected, f"The image becomes {expected[0]} x {expected[1]} pixels.",
+                   "Scale both sides by max_dim / (longest side), round, and give (height, width): "
+                   "NumPy and TensorFlow put the height first.")
+
+
+def check_preprocess(fn: Callable[[np.ndarray], np.ndarray] | None) -> bool:
+    """Notebook 02: ``fn(rgb_batch)`` must equal ``keras.applications.vgg19.preprocess_input``."""
+    if _unanswered(fn):
+        return _not_answered("write my_preprocess(rgb) and pass the function itself.")
+    rng = np.random.default_rng(0)
+    rgb = rng.uniform(0, 255, size=(1, 4, 5, 3)).astype(np.float32)
+    got = _call(fn, rgb.copy())
+    if got is None:
+        return _not_answered("my_preprocess still raises NotImplementedError.")
+    if isinstance(got, _Raised):
+        print(got.message)
+        return False
+    expected = rgb[..., ::-1] - np.array([103.939, 116.779, 123.68])
+    if got.shape != expected.shape:
+        return _report(False, "", f"Your function returns shape {got.shape}; expected {expected.shape}.")
+    if np.allclose(got, rgb - np.array([103.939, 116.779, 123.68]), atol=1e-3):
+        return _report(False, "", "The means are right, but VGG19 expects the channels in BGR order: "
+                                  "reverse the last axis first.")
+    return _report(bool(np.allclose(got, expected, atol=1e-3)),
+                   "Your preprocessing matches Keras's VGG19 preprocess_input.",
+                   "Reverse the channels (RGB to BGR), then subtract the means [103.939, 116.779, 123.68].")
+
+
+def check_gram_matrix(fn: Callable | None) -> bool:
+    """Notebook 03: ``fn(features)`` for features of shape ``(h, w, c)`` returns ``F^T F / (h w)``."""
+    if _unanswered(fn):
+        return _not_answered("write your own Gram matrix function and pass it.")
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(3, 5, 4)).astype(np.float32)
+    got = _call(fn, features)
+    if got is None:
+        return _not_answered("your function still raises NotImplementedError.")
+    if isinstance(got, _Raised):
+        print(got.message)
+        return False
+    flat = features.reshape(-1, 4).astype(np.float64)
+    expected = flat.T @ flat / flat.shape[0]
+    if got.shape != expected.shape:
+        return _report(False, "", f"A Gram matrix is channels x channels, here (4, 4); you returned {got.shape}.")
+    if np.allclose(got, expected * flat.shape[0], rtol=1e-4):
+        return _report(False, "", "Almost: divide by the number of positions, height * width (here 15).")
+    return _report(bool(np.allclose(got, expected, rtol=1e-4, atol=1e-5)),
+                   "Your Gram matrix matches nst_helpers.gram_matrix.",
+                   "Flatten to (positions, channels), multiply its transpose by it, divide by positions.")
+
+
+def check_paper_style_loss(fn: Callable | None) -> bool:
+    """Notebook 03: the paper's per-layer style loss ``sum((G - A)^2) / (4 N^2 M^2)`` with
+    unnormalised Gram matrices, for ``fn(generated, style)`` feature maps ``(h, w, c)``."""
+    if _unanswered(fn):
+        return _not_answered("write style_loss_paper(generated, style) and pass it.")
+    rng = np.random.default_rng(2)
+    generated = rng.normal(size=(4, 6, 3)).astype(np.float32)
+    style = rng.normal(size=(4, 6, 3)).astype(np.float32)
+    got = _call(fn, generated, style)
+    if got is None:
+        return _not_answered("your function still raises NotImplementedError.")
+    if isinstance(got, _Raised):
+        print(got.message)
+        return False
+    f, a = generated.reshape(-1, 3).astype(np.float64), style.reshape(-1, 3).astype(np.float64)
+    n, m = 3, f.shape[0]
+    expected = np.sum((f.T @ f - a.T @ a) ** 2) / (4 * n**2 * m**2)
+    return _report(bool(got.shape == () and np.isclose(got, expected, rtol=1e-4)),
+                   f"E = {expected:.5f}, as in Gatys et al., equation 4.",
+                   "Use unnormalised Gram matrices G = F^T F, sum the squared differences, and divide by "
+                   "4 N^2 M^2 with N = channels and M = height * width. Return one number.")
+
+
+def check_layer_output_shape(layer_name: str, input_hw: tuple[int, int], answer: tuple | None) -> bool:
+    """Notebook 04: VGG19's output shape ``(1, h, w, channels)`` at ``layer_name`` for an input
+    of ``input_hw`` pixels (every 'same' 3x3 conv keeps the size; each pool halves it)."""
+    if _unanswered(answer):
+        return _not_answered(f"give the output shape of {layer_name} as (1, height, width, channels).")
+    block, conv = layer_name.replace("block", "").split("_conv")
+    pools = int(block) - 1
+    channels = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}[int(block)]
+    expected = (1, input_hw[0] // 2**pools, input_hw[1] // 2**pools, channels)
+    return _report(tuple(answer) == expected, f"{layer_name} gives {expected}.",
+                   f"Count the max-pooling layers before block {block} (each halves height and width, "
+                   f"rounding down) and look up how many filters block {block} has.")
+
+
+def check_clip_bounds(min_vals: Any, max_vals: Any) -> bool:
+    """Notebook 05: the per-channel (BGR) bounds that keep a preprocessed image a real image."""
+    if _unanswered(min_vals) or _unanswered(max_vals):
+        return _not_answered("compute min_vals and max_vals, one value per BGR channel.")
+    means = np.array([103.939, 116.779, 123.68])
+    got_min, got_max = np.asarray(min_vals, dtype=np.float64), np.asarray(max_vals, dtype=np.float64)
+    ok = got_min.shape == (3,) and got_max.shape == (3,) and np.allclose(got_min, -means) and np.allclose(got_max, 255 - means)
+    return _report(bool(ok), "Pixels 0..255 become -mean .. 255 - mean after preprocessing.",
+                   "A pixel value p becomes p - mean; apply that to p = 0 and p = 255 for each BGR channel.")
+
+
+QUESTIONS = {
+    "content-layer": (
+        "Why is the content taken from a deep layer (block5_conv2) rather than block1_conv1?",
+        {"a": "Deep layers are faster to compute.",
+         "b": "Deep layers keep the arrangement of objects but not the exact pixels, so the style can change the textures.",
+         "c": "block1_conv1 has too few channels to compute a loss."},
+        "b",
+        "Early layers nearly reproduce the pixels; matching them would leave no room for the style."),
+    "best-image": (
+        "The loop keeps the image with the lowest loss. Whose loss is computed in iteration i?",
+        {"a": "The image before iteration i's update.",
+         "b": "The image after iteration i's update.",
+         "c": "The content image."},
+        "a",
+        "The tape computes the loss of the current image, then Adam updates it: keep the image from before the update."),
+}
+
+
+def check_choice(question: str, answer: str | None) -> bool:
+    """Multiple choice: ``question`` is a key of ``QUESTIONS``, ``answer`` a letter."""
+    text, options, right, why = QUESTIONS[question]
+    if _unanswered(answer):
+        choices = "; ".join(f"{k}) {v}" for k, v in options.items())
+        return _not_answered(f"{text} Options: {choices}")
+    letter = str(answer).strip().lower()
+    if letter not in options:
+        return _report(False, "", f"Answer with one of {', '.join(options)}.")
+    return _report(letter == right, why, f"Not {letter}. Think again: {text}")
