@@ -172,6 +172,15 @@ QUESTIONS = {
          "c": "The content image."},
         "a",
         "The tape computes the loss of the current image, then Adam updates it: keep the image from before the update."),
+    "weight-ratio": (
+        "You multiply both content_weight and style_weight by 10. What happens to the result?",
+        {"a": "The style becomes ten times stronger.",
+         "b": "Almost nothing: the balance is set by the ratio, and Adam's steps hardly depend on the overall "
+              "scale of the loss.",
+         "c": "The optimisation diverges."},
+        "b",
+        "Adam divides each step by a running estimate of the gradient's size, so scaling the whole loss hardly "
+        "changes the steps; only the ratio changes their direction."),
 }
 
 
