@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                 "learning_rate": nst.LEARNING_RATE, "beta_1": nst.BETA_1, "epsilon": nst.EPSILON,
                 "profile": profile.name}
     results = record.get("pairs", {})
-    with tqdm(total=len(todo) * iterations, unit="it", file=sys.stderr, smoothing=0.1) as bar:
+    with tqdm(total=len(todo) * iterations, unit="it", file=sys.stderr, smoothing=0.1, disable=not todo) as bar:
         for number, pair in enumerate(todo, 1):
             bar.set_description(f"pair {number}/{len(todo)}: {_stem(pair.content)} x {_stem(pair.style)}")
 

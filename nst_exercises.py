@@ -1,7 +1,7 @@
 """Self-checks for the exercises at the end of each notebook.
 
 Each ``check_*`` function prints whether the learner's answer is right, with a hint when it is
-not, and returns ``True`` or ``False``. An unanswered exercise (``None`` or ``...``, or a
+not, and returns a ``CheckResult`` (truthy when right, invisible in a notebook). An unanswered exercise (``None`` or ``...``, or a
 function that raises ``NotImplementedError``) gets a reminder, never an error, so a notebook
 still runs top to bottom before anyone has tried the exercises.
 """
@@ -13,23 +13,40 @@ from typing import Any, Callable
 import numpy as np
 
 __all__ = [
-    "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
+    "CheckResult", "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
     "check_layer_output_shape", "check_clip_bounds", "check_choice", "QUESTIONS",
 ]
+
+
+class CheckResult:
+    """Whether an answer was right. Truthy when correct; shows nothing in a notebook, because the
+    printed message is the feedback (a bare ``True``/``False`` under it would only confuse)."""
+
+    def __init__(self, correct: bool):
+        self.correct = bool(correct)
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return f"CheckResult(correct={self.correct})"
+
+    def _ipython_display_(self) -> None:
+        pass
 
 
 def _unanswered(answer: Any) -> bool:
     return answer is None or answer is Ellipsis
 
 
-def _report(correct: bool, right: str, wrong: str) -> bool:
+def _report(correct: bool, right: str, wrong: str) -> CheckResult:
     print(("Correct! " + right) if correct else ("Not yet. " + wrong))
-    return correct
+    return CheckResult(correct)
 
 
-def _not_answered(what: str) -> bool:
+def _not_answered(what: str) -> CheckResult:
     print(f"Not answered yet: {what}")
-    return False
+    return CheckResult(False)
 
 
 class _Raised:
@@ -50,7 +67,7 @@ def _call(fn: Callable, *args) -> Any:
         return _Raised(error)
 
 
-def check_resized_shape(answer: tuple[int, int] | None, original_size: tuple[int, int], max_dim: int) -> bool:
+def check_resized_shape(answer: tuple[int, int] | None, original_size: tuple[int, int], max_dim: int) -> CheckResult:
     """Notebook 01: the ``(height, width)`` an image of ``original_size = (width, height)`` gets
     from ``load_img(..., max_dim)``."""
     if _unanswered(answer):
@@ -63,7 +80,7 @@ def check_resized_shape(answer: tuple[int, int] | None, original_size: tuple[int
                    "NumPy and TensorFlow put the height first.")
 
 
-def check_preprocess(fn: Callable[[np.ndarray], np.ndarray] | None) -> bool:
+def check_preprocess(fn: Callable[[np.ndarray], np.ndarray] | None) -> CheckResult:
     """Notebook 02: ``fn(rgb_batch)`` must equal ``keras.applications.vgg19.preprocess_input``."""
     if _unanswered(fn):
         return _not_answered("write my_preprocess(rgb) and pass the function itself.")
@@ -74,7 +91,7 @@ def check_preprocess(fn: Callable[[np.ndarray], np.ndarray] | None) -> bool:
         return _not_answered("my_preprocess still raises NotImplementedError.")
     if isinstance(got, _Raised):
         print(got.message)
-        return False
+        return CheckResult(False)
     expected = rgb[..., ::-1] - np.array([103.939, 116.779, 123.68])
     if got.shape != expected.shape:
         return _report(False, "", f"Your function returns shape {got.shape}; expected {expected.shape}.")
@@ -86,7 +103,7 @@ def check_preprocess(fn: Callable[[np.ndarray], np.ndarray] | None) -> bool:
                    "Reverse the channels (RGB to BGR), then subtract the means [103.939, 116.779, 123.68].")
 
 
-def check_gram_matrix(fn: Callable | None) -> bool:
+def check_gram_matrix(fn: Callable | None) -> CheckResult:
     """Notebook 03: ``fn(features)`` for features of shape ``(h, w, c)`` returns ``F^T F / (h w)``."""
     if _unanswered(fn):
         return _not_answered("write your own Gram matrix function and pass it.")
@@ -97,7 +114,7 @@ def check_gram_matrix(fn: Callable | None) -> bool:
         return _not_answered("your function still raises NotImplementedError.")
     if isinstance(got, _Raised):
         print(got.message)
-        return False
+        return CheckResult(False)
     flat = features.reshape(-1, 4).astype(np.float64)
     expected = flat.T @ flat / flat.shape[0]
     if got.shape != expected.shape:
@@ -109,7 +126,7 @@ def check_gram_matrix(fn: Callable | None) -> bool:
                    "Flatten to (positions, channels), multiply its transpose by it, divide by positions.")
 
 
-def check_paper_style_loss(fn: Callable | None) -> bool:
+def check_paper_style_loss(fn: Callable | None) -> CheckResult:
     """Notebook 03: the paper's per-layer style loss ``sum((G - A)^2) / (4 N^2 M^2)`` with
     unnormalised Gram matrices, for ``fn(generated, style)`` feature maps ``(h, w, c)``."""
     if _unanswered(fn):
@@ -122,7 +139,7 @@ def check_paper_style_loss(fn: Callable | None) -> bool:
         return _not_answered("your function still raises NotImplementedError.")
     if isinstance(got, _Raised):
         print(got.message)
-        return False
+        return CheckResult(False)
     f, a = generated.reshape(-1, 3).astype(np.float64), style.reshape(-1, 3).astype(np.float64)
     n, m = 3, f.shape[0]
     expected = np.sum((f.T @ f - a.T @ a) ** 2) / (4 * n**2 * m**2)
@@ -132,7 +149,7 @@ def check_paper_style_loss(fn: Callable | None) -> bool:
                    "4 N^2 M^2 with N = channels and M = height * width. Return one number.")
 
 
-def check_layer_output_shape(layer_name: str, input_hw: tuple[int, int], answer: tuple | None) -> bool:
+def check_layer_output_shape(layer_name: str, input_hw: tuple[int, int], answer: tuple | None) -> CheckResult:
     """Notebook 04: VGG19's output shape ``(1, h, w, channels)`` at ``layer_name`` for an input
     of ``input_hw`` pixels (every 'same' 3x3 conv keeps the size; each pool halves it)."""
     if _unanswered(answer):
@@ -146,7 +163,7 @@ def check_layer_output_shape(layer_name: str, input_hw: tuple[int, int], answer:
                    f"rounding down) and look up how many filters block {block} has.")
 
 
-def check_clip_bounds(min_vals: Any, max_vals: Any) -> bool:
+def check_clip_bounds(min_vals: Any, max_vals: Any) -> CheckResult:
     """Notebook 05: the per-channel (BGR) bounds that keep a preprocessed image a real image."""
     if _unanswered(min_vals) or _unanswered(max_vals):
         return _not_answered("compute min_vals and max_vals, one value per BGR channel.")
@@ -184,7 +201,7 @@ QUESTIONS = {
 }
 
 
-def check_choice(question: str, answer: str | None) -> bool:
+def check_choice(question: str, answer: str | None) -> CheckResult:
     """Multiple choice: ``question`` is a key of ``QUESTIONS``, ``answer`` a letter."""
     text, options, right, why = QUESTIONS[question]
     if _unanswered(answer):

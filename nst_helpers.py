@@ -601,7 +601,8 @@ def _thumbnail(image: np.ndarray | None, cell: int, label: str) -> Image.Image:
         scale = (cell - 4) / max(picture.size)  # fit the cell, scaling small results up too
         picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
                                  Image.Resampling.LANCZOS)
-        tile.paste(picture, ((cell - picture.width) // 2, (cell - picture.height) // 2))
+        # Bottom-aligned, so that the label sits right under the picture.
+        tile.paste(picture, ((cell - picture.width) // 2, cell - 2 - picture.height))
     if label:
         draw = ImageDraw.Draw(tile)
         font = ImageFont.load_default(size=label_height - 2)

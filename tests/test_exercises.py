@@ -81,3 +81,10 @@ def test_choices(question, capsys):
     assert not ex.check_choice(question, wrong)
     assert not ex.check_choice(question, "z")
     assert "Answer with one of" in capsys.readouterr().out
+
+
+def test_check_result_is_truthy_and_silent_in_a_notebook():
+    right, wrong = ex.check_clip_bounds(-nst.VGG_MEAN_BGR, 255 - nst.VGG_MEAN_BGR), ex.check_clip_bounds(None, None)
+    assert bool(right) is True and bool(wrong) is False
+    assert right._ipython_display_() is None  # IPython shows nothing for it: the printed line is the feedback
+    assert repr(wrong) == "CheckResult(correct=False)"

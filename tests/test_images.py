@@ -162,3 +162,24 @@ def test_deprocess_clips_to_valid_pixels_and_leaves_input_alone():
 def test_deprocess_rejects_wrong_shapes(shape):
     with pytest.raises(ValueError, match=r"\[1, height, width, 3\]"):
         nst.deprocess_img(np.zeros(shape, dtype=np.float32))
+
+
+def test_contact_sheet_lays_out_styles_across_and_contents_down():
+    red = np.zeros((20, 40, 3), dtype=np.uint8)
+    red[..., 0] = 255
+    blue = np.zeros((40, 20, 3), dtype=np.uint8)
+    blue[..., 2] = 255
+    green = np.zeros((30, 30, 3), dtype=np.uint8)
+    green[..., 1] = 255
+    cell = 100
+    sheet = nst.contact_sheet([("red", red), ("blue", blue)], [("green", green)], {(1, 0): green}, cell=cell)
+    tile_h = sheet.shape[0] // 3
+    assert sheet.shape == (3 * tile_h, 2 * cell, 3) and sheet.dtype == np.uint8
+    # Pictures sit at the bottom of their cells, above the label strip.
+    centre = lambda row, col: sheet[row * tile_h + cell * 3 // 4, col * cell + cell // 2]  # noqa: E731
+    np.testing.assert_array_equal(centre(0, 1), (0, 255, 0))   # the style, top row
+    np.testing.assert_array_equal(centre(1, 0)[[0, 2]], (255, 0))  # first content, left column
+    np.testing.assert_array_equal(centre(1, 1), (255, 255, 255))  # pair (0, 0) not painted: blank
+    np.testing.assert_array_equal(centre(2, 1), (0, 255, 0))   # pair (1, 0)
+    with pytest.raises(ValueError, match="at least one content and one style"):
+        nst.contact_sheet([], [("green", green)], {})
