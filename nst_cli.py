@@ -17,7 +17,6 @@ import io
 import json
 import os
 import sys
-import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,11 +147,6 @@ def _write_record(folder: Path, record: dict) -> None:
     partial = folder / f".{BATCH_RECORD}.partial"
     partial.write_text(json.dumps(record, indent=2) + "\n")
     os.replace(partial, folder / BATCH_RECORD)
-
-
-def _format_seconds(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
 def main(argv: list[str] | None = None) -> int:

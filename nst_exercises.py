@@ -1,9 +1,10 @@
 """Self-checks for the exercises at the end of each notebook.
 
 Each ``check_*`` function prints whether the learner's answer is right, with a hint when it is
-not, and returns a ``CheckResult`` (truthy when right, invisible in a notebook). An unanswered exercise (``None`` or ``...``, or a
-function that raises ``NotImplementedError``) gets a reminder, never an error, so a notebook
-still runs top to bottom before anyone has tried the exercises.
+not, and returns a ``CheckResult`` (truthy when right, invisible in a notebook). An unanswered
+exercise (``None`` or ``...``, or a function that raises ``NotImplementedError``) gets a
+reminder, never an error, so a notebook still runs top to bottom before anyone has tried the
+exercises.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+
+# The ImageNet channel means VGG19's preprocessing subtracts, in its BGR order.
+_VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68])
 
 __all__ = [
     "CheckResult", "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
@@ -49,22 +53,16 @@ def _not_answered(what: str) -> CheckResult:
     return CheckResult(False)
 
 
-class _Raised:
-    """What ``_call`` returns when the learner's function raised an error."""
-
-    def __init__(self, error: Exception):
-        self.message = f"Not yet. Your function raised {type(error).__name__}: {str(error).splitlines()[0][:200]}"
-
-
-def _call(fn: Callable, *args) -> Any:
-    """Calls the learner's function: ``None`` if it raises ``NotImplementedError`` (not answered),
-    a ``_Raised`` if it raises anything else, else its result as a float64 array."""
+def _call(fn: Callable, not_implemented_hint: str, *args) -> np.ndarray | CheckResult:
+    """Calls the learner's function. Returns its result as a float64 array, or the verdict when it
+    raised: ``NotImplementedError`` means not answered yet; any other error is reported."""
     try:
         return np.asarray(fn(*args), dtype=np.float64)
     except NotImplementedError:
-        return None
+        return _not_answered(not_implemented_hint)
     except Exception as error:  # a learner's bug is feedback, not a crash
-        return _Raised(error)
+        print(f"Not yet. Your function raised {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        return CheckResult(False)
 
 
 def check_resized_shape(answer: tuple[int, int] | None, original_size: tuple[int, int], max_dim: int) -> CheckResult:
@@ -86,16 +84,13 @@ def check_preprocess(fn: Callable[[np.ndarray], np.ndarray] | None) -> CheckResu
         return _not_answered("write my_preprocess(rgb) and pass the function itself.")
     rng = np.random.default_rng(0)
     rgb = rng.uniform(0, 255, size=(1, 4, 5, 3)).astype(np.float32)
-    got = _call(fn, rgb.copy())
-    if got is None:
-        return _not_answered("my_preprocess still raises NotImplementedError.")
-    if isinstance(got, _Raised):
-        print(got.message)
-        return CheckResult(False)
-    expected = rgb[..., ::-1] - np.array([103.939, 116.779, 123.68])
+    got = _call(fn, "my_preprocess still raises NotImplementedError.", rgb.copy())
+    if isinstance(got, CheckResult):
+        return got
+    expected = rgb[..., ::-1] - _VGG_MEAN_BGR
     if got.shape != expected.shape:
         return _report(False, "", f"Your function returns shape {got.shape}; expected {expected.shape}.")
-    if np.allclose(got, rgb - np.array([103.939, 116.779, 123.68]), atol=1e-3):
+    if np.allclose(got, rgb - _VGG_MEAN_BGR, atol=1e-3):
         return _report(False, "", "The means are right, but VGG19 expects the channels in BGR order: "
                                   "reverse the last axis first.")
     return _report(bool(np.allclose(got, expected, atol=1e-3)),
@@ -109,12 +104,9 @@ def check_gram_matrix(fn: Callable | None) -> CheckResult:
         return _not_answered("write your own Gram matrix function and pass it.")
     rng = np.random.default_rng(1)
     features = rng.normal(size=(3, 5, 4)).astype(np.float32)
-    got = _call(fn, features)
-    if got is None:
-        return _not_answered("your function still raises NotImplementedError.")
-    if isinstance(got, _Raised):
-        print(got.message)
-        return CheckResult(False)
+    got = _call(fn, "your function still raises NotImplementedError.", features)
+    if isinstance(got, CheckResult):
+        return got
     flat = features.reshape(-1, 4).astype(np.float64)
     expected = flat.T @ flat / flat.shape[0]
     if got.shape != expected.shape:
@@ -134,12 +126,9 @@ def check_paper_style_loss(fn: Callable | None) -> CheckResult:
     rng = np.random.default_rng(2)
     generated = rng.normal(size=(4, 6, 3)).astype(np.float32)
     style = rng.normal(size=(4, 6, 3)).astype(np.float32)
-    got = _call(fn, generated, style)
-    if got is None:
-        return _not_answered("your function still raises NotImplementedError.")
-    if isinstance(got, _Raised):
-        print(got.message)
-        return CheckResult(False)
+    got = _call(fn, "your function still raises NotImplementedError.", generated, style)
+    if isinstance(got, CheckResult):
+        return got
     f, a = generated.reshape(-1, 3).astype(np.float64), style.reshape(-1, 3).astype(np.float64)
     n, m = 3, f.shape[0]
     expected = np.sum((f.T @ f - a.T @ a) ** 2) / (4 * n**2 * m**2)
@@ -167,7 +156,7 @@ def check_clip_bounds(min_vals: Any, max_vals: Any) -> CheckResult:
     """Notebook 05: the per-channel (BGR) bounds that keep a preprocessed image a real image."""
     if _unanswered(min_vals) or _unanswered(max_vals):
         return _not_answered("compute min_vals and max_vals, one value per BGR channel.")
-    means = np.array([103.939, 116.779, 123.68])
+    means = _VGG_MEAN_BGR
     got_min, got_max = np.asarray(min_vals, dtype=np.float64), np.asarray(max_vals, dtype=np.float64)
     ok = got_min.shape == (3,) and got_max.shape == (3,) and np.allclose(got_min, -means) and np.allclose(got_max, 255 - means)
     return _report(bool(ok), "Pixels 0..255 become -mean .. 255 - mean after preprocessing.",
