@@ -591,7 +591,8 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
 # ---------------------------------------------------------------------------
 
 def _thumbnail(image: np.ndarray | None, cell: int, label: str) -> Image.Image:
-    """A ``cell``-pixel square tile: the image fitted and centred on white, a label below."""
+    """A ``cell``-pixel square tile: the image fitted, centred across and resting on the
+    bottom edge, on white, with a label strip below."""
     from PIL import ImageDraw, ImageFont
 
     label_height = max(12, cell // 10)

@@ -38,3 +38,18 @@ def test_teaching_structure(path):
     sources = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "nst_exercises" in sources and "check_" in sources, "at least one auto-checked exercise"
     assert "get_profile" in sources
+
+
+def test_sync_restores_badge_and_setup_cell_exactly(tmp_path):
+    original = NOTEBOOKS[0]
+    copy = tmp_path / original.name  # the badge names the file, so keep its name
+    nb = tool.nbformat.read(original, as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace(tool.badge(original.name), "")
+    setup = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith(tool.SETUP_MARKER))
+    setup.source = tool.SETUP_MARKER + "\nREPO_URL = 'https://example.org/old'"
+    tool.write(nb, copy)
+    assert len(tool.problems(copy)) == 2
+    assert tool.sync(copy) is True
+    assert tool.problems(copy) == []
+    assert copy.read_text() == original.read_text()
+    assert tool.sync(copy) is False  # already in sync: nothing rewritten

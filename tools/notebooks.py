@@ -91,23 +91,29 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _text(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(normalize(nb), version=4) + "\n"
+
+
 def write(nb: nbformat.NotebookNode, path: Path) -> None:
-    path.write_text(nbformat.writes(normalize(nb), version=4) + "\n", encoding="utf-8")
+    path.write_text(_text(nb), encoding="utf-8")
 
 
 def sync(path: Path) -> bool:
     """Puts the current badge and setup cell into ``path``; returns whether it changed."""
-    nb = nbformat.read(path, as_version=4)
-    before = nbformat.writes(nb)
-    first = nb.cells[0]
-    lines = [line for line in first.source.splitlines() if BADGE_MARKER not in line]
-    title_end = 1
-    first.source = "\n".join(lines[:title_end] + ["", badge(path.name)] + lines[title_end:]).replace("\n\n\n", "\n\n")
+    before = path.read_text(encoding="utf-8")
+    nb = nbformat.reads(before, as_version=4)
+    title, *rest = [line for line in nb.cells[0].source.splitlines() if BADGE_MARKER not in line]
+    while rest and not rest[0].strip():  # the blank lines that surrounded the old badge
+        rest.pop(0)
+    nb.cells[0].source = "\n".join([title, "", badge(path.name), *([""] + rest if rest else [])])
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.startswith(SETUP_MARKER):
             cell.source = SETUP_SOURCE
-    write(nb, path)
-    return nbformat.writes(nbformat.read(path, as_version=4)) != before
+    after = _text(nb)
+    if after != before:
+        path.write_text(after, encoding="utf-8")
+    return after != before
 
 
 def problems(path: Path) -> list[str]:
