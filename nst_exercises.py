@@ -1,4 +1,4 @@
-"""Self-checks for the exercises at the end of each notebook.
+"""Self-checks for the notebooks: the learners' exercises, and the functions notebooks write out.
 
 Each ``check_*`` function prints whether the learner's answer is right, with a hint when it is
 not, and returns a ``CheckResult`` (truthy when right, invisible in a notebook). An unanswered
@@ -9,16 +9,18 @@ exercises.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
 
-# The ImageNet channel means VGG19's preprocessing subtracts, in its BGR order.
-_VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68])
+from nst_config import VGG_MEAN_BGR
+
+_VGG_MEAN_BGR = VGG_MEAN_BGR.astype(np.float64)
 
 __all__ = [
     "CheckResult", "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
-    "check_layer_output_shape", "check_clip_bounds", "check_choice", "QUESTIONS",
+    "check_layer_output_shape", "check_clip_bounds", "check_choice", "QUESTIONS", "check_same_contract",
 ]
 
 
@@ -200,3 +202,39 @@ def check_choice(question: str, answer: str | None) -> CheckResult:
     if letter not in options:
         return _report(False, "", f"Answer with one of {', '.join(options)}.")
     return _report(letter == right, why, f"Not {letter}. Think again: {text}")
+
+
+def _return_name(fn: Callable) -> str:
+    annotation = inspect.signature(fn).return_annotation
+    if annotation is inspect.Signature.empty:
+        return "(none)"
+    return str(getattr(annotation, "__name__", annotation)).rsplit(".", 1)[-1]
+
+
+def check_same_contract(mine: Callable, reference: Callable) -> None:
+    """Checks that a function a notebook writes out can stand in for the module's version.
+
+    The notebook's function must take the same positional parameters in the same order, only
+    keyword-only parameters that the reference also has, every one with the same default, and
+    declare the same return type. The reference may have extra keyword-only options.
+
+    Raises:
+        AssertionError: Naming the first difference.
+    """
+    name = getattr(reference, "__name__", "the reference")
+    ours, theirs = inspect.signature(mine).parameters, inspect.signature(reference).parameters
+    positional = [p.name for p in ours.values() if p.kind != inspect.Parameter.KEYWORD_ONLY]
+    reference_positional = [p.name for p in theirs.values() if p.kind != inspect.Parameter.KEYWORD_ONLY]
+    assert positional == reference_positional, \
+        f"positional parameters {positional} differ from nst.{name}'s {reference_positional}"
+    for parameter in ours.values():
+        other = theirs.get(parameter.name)
+        assert other is not None, f"parameter {parameter.name!r} is not one of nst.{name}'s"
+        assert parameter.kind == other.kind, f"parameter {parameter.name!r} is {parameter.kind}, not {other.kind}"
+        assert parameter.default == other.default, \
+            f"parameter {parameter.name!r} defaults to {parameter.default!r}, nst.{name}'s to {other.default!r}"
+    assert _return_name(mine) == _return_name(reference), \
+        f"returns {_return_name(mine)}, nst.{name} returns {_return_name(reference)}"
+    extra = [p for p in theirs if p not in ours]
+    print(f"{getattr(mine, '__name__', 'yours')} has the signature and return type of nst.{name}"
+          + (f" (which also takes {', '.join(extra)})" if extra else ""))

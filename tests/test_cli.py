@@ -1,4 +1,4 @@
-"""The command line: python -m nst_helpers CONTENT STYLE -o OUT.png."""
+"""The command line: python -m nst_cli CONTENT STYLE -o OUT.png."""
 
 import subprocess
 import sys
@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 import nst_cli
+from nst_config import MEDIA_DIR, REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-CONTENT, STYLE = ROOT / "media" / "crab.jpg", ROOT / "media" / "great_wave.jpg"
+CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
 
 
 def test_cli_writes_a_png(tmp_path, capsys):
@@ -41,11 +41,13 @@ def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
 
 @pytest.mark.parametrize("args,message", [
     (["missing.jpg", str(STYLE)], "image file not found: missing.jpg"),
-    ([str(CONTENT), str(STYLE), "--iterations", "0"], "num_iterations must be a positive integer"),
+    ([str(CONTENT), str(STYLE), "--iterations", "0"], "--iterations must be a positive integer; got 0"),
+    ([str(CONTENT), str(STYLE), "--style-weight", "-1"], "--style-weight must be a finite number >= 0; got -1"),
+    ([str(CONTENT), str(STYLE), "--max-dim", "8"], "--max-dim must be an integer of at least 16"),
 ])
 def test_cli_reports_bad_input(tmp_path, capsys, args, message):
     out = tmp_path / "out.png"
-    assert nst_cli.main([*args, "-o", str(out), "--max-dim", "32"]) == 1
+    assert nst_cli.main(["--max-dim", "32", *args, "-o", str(out)]) == 1
     assert message in capsys.readouterr().err
     assert not out.exists()
 
@@ -55,18 +57,18 @@ def test_cli_refuses_unknown_output_format(tmp_path, capsys):
     assert "out.xyz: cannot tell the image format" in capsys.readouterr().err
 
 
-def test_python_dash_m_nst_helpers(tmp_path):
+def test_python_dash_m_nst_cli(tmp_path):
     out = tmp_path / "out.png"
-    done = subprocess.run([sys.executable, "-m", "nst_helpers", str(CONTENT), str(STYLE), "-o", str(out),
+    done = subprocess.run([sys.executable, "-m", "nst_cli", str(CONTENT), str(STYLE), "-o", str(out),
                            "--max-dim", "48", "--iterations", "3"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "profile 'test'" in done.stdout  # the tests run under NST_PROFILE=test
     assert np.asarray(Image.open(out)).shape == (27, 48, 3)
 
 
 def batch_args(out, *extra):
-    return ["-c", str(CONTENT), str(ROOT / "media" / "chelsea.jpg"), "-s", str(STYLE), "-o", str(out),
+    return ["-c", str(CONTENT), str(MEDIA_DIR / "chelsea.jpg"), "-s", str(STYLE), "-o", str(out),
             "--max-dim", "48", "--iterations", "3", *extra]
 
 

@@ -31,7 +31,7 @@ def test_resized_shape():
 
 def test_preprocess():
     assert ex.check_preprocess(lambda x: tf.keras.applications.vgg19.preprocess_input(x.copy()))
-    assert not ex.check_preprocess(lambda x: x - np.array([103.939, 116.779, 123.68]))  # forgot BGR
+    assert not ex.check_preprocess(lambda x: x - nst.VGG_MEAN_BGR)  # forgot BGR
 
 
 def test_gram_matrix():

@@ -9,7 +9,7 @@ from PIL import Image
 
 import nst_helpers as nst
 
-MEDIA = Path(__file__).resolve().parents[1] / "media"
+from nst_config import MEDIA_DIR as MEDIA
 
 
 def save(img: Image.Image, path, **kwargs):
@@ -28,10 +28,29 @@ def test_load_img_scales_longest_side_and_keeps_aspect(max_dim):
     assert 0 <= img.min() and img.max() <= 255
 
 
-def test_load_img_none_keeps_original_size():
+def test_read_image_without_max_dim_keeps_original_size():
     original = Image.open(MEDIA / "great_wave.jpg")
-    img = nst.load_img(MEDIA / "great_wave.jpg", max_dim=None)
+    img = nst.read_image(MEDIA / "great_wave.jpg")
     assert img.shape == (1, original.height, original.width, 3)
+
+
+def test_load_img_without_max_dim_uses_the_active_profile(monkeypatch):
+    for name in ("test", "cpu"):
+        monkeypatch.setenv("NST_PROFILE", name)
+        assert max(nst.load_img(MEDIA / "crab.jpg").shape[1:3]) == nst.PROFILES[name].max_dim
+
+
+def test_vgg_mean_is_what_keras_preprocessing_subtracts():
+    black_pixel = np.zeros((1, 1, 1, 3), dtype=np.float32)
+    np.testing.assert_allclose(tf.keras.applications.vgg19.preprocess_input(black_pixel)[0, 0, 0],
+                               -nst.VGG_MEAN_BGR, rtol=1e-6)
+
+
+def test_credits_list_every_shipped_image():
+    rows = nst.read_credits(MEDIA / "CREDITS.md")
+    assert {row["file"] for row in rows} == {path.name for path in MEDIA.glob("*.jpg")}
+    assert {row["section"] for row in rows} == {"Content photos", "Style images"}
+    assert all(row["license"] for row in rows)
 
 
 def test_load_img_portrait_tall_side_is_max_dim(tmp_path):
@@ -137,7 +156,7 @@ def test_preprocessing_is_keras_vgg19_preprocess_input():
     img = nst.load_img(MEDIA / "crab.jpg", max_dim=64)
     processed = nst.load_and_process_img(MEDIA / "crab.jpg", max_dim=64)
     # Explicitly: RGB -> BGR, then the ImageNet means subtracted.
-    expected = img[..., ::-1] - np.array([103.939, 116.779, 123.68], dtype=np.float32)
+    expected = img[..., ::-1] - nst.VGG_MEAN_BGR
     np.testing.assert_allclose(processed, expected, atol=1e-4)
     np.testing.assert_allclose(processed, tf.keras.applications.vgg19.preprocess_input(img.copy()), atol=1e-4)
 

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 import nst_helpers as nst
 
-MEDIA = Path(__file__).resolve().parents[1] / "media"
+from nst_config import MEDIA_DIR as MEDIA
 
 
 def gram_reference(features: np.ndarray) -> np.ndarray:
@@ -61,7 +61,7 @@ def test_compute_loss_weights_each_part(model):
     rng = np.random.default_rng(2)
     image = rng.uniform(0, 255, size=(1, 48, 64, 3)).astype(np.float32)
     style_features, content_features = nst.get_feature_representations(
-        model, image, image[:, ::-1], max_dim=None)
+        model, image, image[:, ::-1])
     grams = [nst.gram_matrix(f) for f in style_features]
     init_image = tf.Variable(nst.load_and_process_img(image[:, :, ::-1]))
 
@@ -82,12 +82,12 @@ def test_compute_grads_gradient_has_image_shape_and_lowers_loss(model):
     image = nst.load_img(MEDIA / "crab.jpg", 64)
     style = nst.load_img(MEDIA / "great_wave.jpg", 64)
     style_features, content_features = nst.get_feature_representations(model, image, style)
-    cfg = {"model": model, "loss_weights": (1e-2, 1e3),
-           "init_image": tf.Variable(nst.load_and_process_img(image)),
-           "gram_style_features": [nst.gram_matrix(f) for f in style_features],
-           "content_features": content_features}
+    cfg = nst.LossConfig(model=model, loss_weights=(1e-2, 1e3),
+                         init_image=tf.Variable(nst.load_and_process_img(image)),
+                         gram_style_features=[nst.gram_matrix(f) for f in style_features],
+                         content_features=content_features)
     grads, (loss, _, _) = nst.compute_grads(cfg)
-    assert grads.shape == cfg["init_image"].shape
-    cfg["init_image"].assign_sub(1e-3 * grads / tf.reduce_max(tf.abs(grads)) * 100)
+    assert grads.shape == cfg.init_image.shape
+    cfg.init_image.assign_sub(1e-3 * grads / tf.reduce_max(tf.abs(grads)) * 100)
     _, (loss_after, _, _) = nst.compute_grads(cfg)
     assert loss_after < loss

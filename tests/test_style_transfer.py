@@ -7,7 +7,7 @@ import pytest
 
 import nst_helpers as nst
 
-MEDIA = Path(__file__).resolve().parents[1] / "media"
+from nst_config import MEDIA_DIR as MEDIA
 CONTENT, STYLE = MEDIA / "crab.jpg", MEDIA / "great_wave.jpg"
 
 

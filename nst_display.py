@@ -1,0 +1,233 @@
+"""Showing images and progress to people: figures, live progress, JPEG and GIF, contact sheets.
+
+Plumbing, not part of the lesson, kept apart from the maths. matplotlib and IPython are
+imported only when something is drawn or displayed, so the command line can make contact
+sheets (Pillow only) without them.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+from PIL import Image
+
+from nst_images import ImageSource, as_batch
+
+__all__ = ["LossHistory", "to_uint8", "imshow", "show_results", "plot_history", "jpeg_image", "LiveProgress", "save_gif",
+           "contact_sheet"]
+
+
+class LossHistory(Protocol):
+    """What ``plot_history`` reads: ``nst_helpers.History`` has it (described here, not imported,
+    because plumbing never imports the lesson)."""
+
+    iterations: Sequence[int]
+    total_loss: Sequence[float]
+    style_loss: Sequence[float]
+    content_loss: Sequence[float]
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """An RGB image or batch of one as a ``(height, width, 3)`` uint8 array, clipped to 0..255."""
+    array = np.asarray(image)
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.dtype == np.uint8:
+        return array
+    return np.clip(np.rint(array), 0, 255).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------
+# matplotlib figures
+# ---------------------------------------------------------------------------
+
+def imshow(img: np.ndarray, title: str | None = None, ax=None):
+    """Shows an RGB image (``(h, w, 3)`` or a batch of one) with an optional title."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    ax.imshow(to_uint8(img))
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def show_results(best_img: np.ndarray, content_path: ImageSource, style_path: ImageSource,
+                 show_large_final: bool = True, max_dim: int | None = None):
+    """Shows the content and style images beside the result, as the article does.
+
+    Args:
+        best_img: The result, uint8 RGB.
+        content_path: The content image (path, URL or RGB array).
+        style_path: The style image (path, URL or RGB array).
+        show_large_final: Also show the result alone in a large figure, as the article does.
+        max_dim: Longest side for loading paths; by default the result's longest side.
+
+    Returns:
+        The matplotlib figure with the three images.
+    """
+    import matplotlib.pyplot as plt
+
+    max_dim = max_dim or max(np.shape(best_img)[-3:-1])
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5))
+    imshow(as_batch(content_path, max_dim), "Content image", axes[0])
+    imshow(as_batch(style_path, max_dim), "Style image", axes[1])
+    imshow(best_img, "Output image", axes[2])
+    fig.tight_layout()
+    if show_large_final:
+        plt.figure(figsize=(10, 10))
+        imshow(best_img, "Output image")
+    return fig
+
+
+def plot_history(history: LossHistory, ax=None):
+    """Plots the total, style and content loss per iteration on a log scale."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.gca()
+    ax.plot(history.iterations, history.total_loss, label="total")
+    ax.plot(history.iterations, history.style_loss, label="style (weighted)")
+    ax.plot(history.iterations, history.content_loss, label="content (weighted)")
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.legend()
+    return ax
+
+
+# ---------------------------------------------------------------------------
+# Notebook displays
+# ---------------------------------------------------------------------------
+
+def jpeg_image(rgb_image: np.ndarray, quality: int = 90):
+    """An RGB image as a displayable JPEG: a fraction of a PNG's size for a photo, which keeps
+    saved notebooks small."""
+    from IPython.display import Image as DisplayImage
+
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(rgb_image)).save(buffer, format="JPEG", quality=quality)
+    return DisplayImage(data=buffer.getvalue(), format="jpeg")
+
+
+class LiveProgress:
+    """One line of text, and optionally one image, that update in place while a loop runs.
+
+    Instead of printing hundreds of outputs, the first ``update`` creates the display and later
+    ones replace it (``display(..., display_id=True)``, then ``.update``).
+    """
+
+    def __init__(self, show_image: bool = True):
+        self.show_image = show_image
+        self._text = None
+        self._image = None
+
+    def update(self, text: str, rgb_image: np.ndarray | None = None) -> None:
+        """Shows ``text`` and, when images are shown and one is given, ``rgb_image``."""
+        from IPython.display import Pretty, display
+
+        if self._text is None:
+            self._text = display(Pretty(text), display_id=True)
+        else:
+            self._text.update(Pretty(text))
+        if self.show_image and rgb_image is not None:
+            if self._image is None:
+                self._image = display(jpeg_image(rgb_image), display_id=True)
+            else:
+                self._image.update(jpeg_image(rgb_image))
+
+
+def save_gif(frames: Sequence[np.ndarray], path: Path, frame_ms: int = 150, last_frame_ms: int = 1500,
+             colors: int = 128) -> Path:
+    """Writes RGB frames as a looping animated GIF that lingers on the last frame.
+
+    A GIF frame holds at most 256 colours. One palette computed from all frames together, applied
+    without dithering, keeps the colours steady from frame to frame and the file small.
+
+    Args:
+        frames: uint8 RGB arrays of one size.
+        path: The ``.gif`` file to write (replaced if it exists).
+        frame_ms: How long each frame is shown, in milliseconds.
+        last_frame_ms: How long the last frame is shown.
+        colors: Size of the shared palette, 2 to 256.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ValueError: No frames, frames of different sizes, or ``colors`` out of range.
+    """
+    if not frames:
+        raise ValueError("save_gif needs at least one frame")
+    rgb_frames = [to_uint8(frame) for frame in frames]
+    if len({frame.shape for frame in rgb_frames}) != 1:
+        raise ValueError(f"all GIF frames must have one size; got {sorted({f.shape for f in rgb_frames})}")
+    if not 2 <= colors <= 256:
+        raise ValueError(f"colors must be between 2 and 256; got {colors}")
+    palette = Image.fromarray(np.concatenate(rgb_frames, axis=0)).quantize(colors)
+    images = [Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE) for frame in rgb_frames]
+    durations = [frame_ms] * (len(images) - 1) + [last_frame_ms]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return Path(path)
+
+
+# ---------------------------------------------------------------------------
+# Contact sheets (Pillow only, so the command line can make them without matplotlib)
+# ---------------------------------------------------------------------------
+
+def _thumbnail(image: np.ndarray | None, cell: int, label: str) -> Image.Image:
+    """A ``cell``-pixel square tile: the image fitted, centred across and resting on the
+    bottom edge, on white, with a label strip below."""
+    from PIL import ImageDraw, ImageFont
+
+    label_height = max(12, cell // 10)
+    tile = Image.new("RGB", (cell, cell + label_height), "white")
+    if image is not None:
+        picture = Image.fromarray(to_uint8(image))
+        scale = (cell - 4) / max(picture.size)  # fit the cell, scaling small results up too
+        picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
+                                 Image.Resampling.LANCZOS)
+        # Bottom-aligned, so that the label sits right under the picture.
+        tile.paste(picture, ((cell - picture.width) // 2, cell - 2 - picture.height))
+    if label:
+        draw = ImageDraw.Draw(tile)
+        font = ImageFont.load_default(size=label_height - 2)
+        text = label
+        while len(text) > 2 and draw.textlength(text, font=font) > cell - 4:
+            text = text[:-2] + "…"
+        draw.text((cell // 2, cell + label_height // 2), text, fill="black", font=font, anchor="mm")
+    return tile
+
+
+def contact_sheet(contents: Sequence[tuple[str, np.ndarray]], styles: Sequence[tuple[str, np.ndarray]],
+                  results: dict[tuple[int, int], np.ndarray], cell: int = 192) -> np.ndarray:
+    """Lays out a content x style grid of results: styles along the top, contents down the left.
+
+    Args:
+        contents: ``(label, RGB image)`` for each row.
+        styles: ``(label, RGB image)`` for each column.
+        results: Result image for ``(row, column)``; a missing pair leaves its cell blank.
+        cell: Size of each square cell in pixels.
+
+    Returns:
+        uint8 RGB array of the whole sheet.
+
+    Raises:
+        ValueError: No content or no style image.
+    """
+    if not contents or not styles:
+        raise ValueError("a contact sheet needs at least one content and one style image")
+    tiles = [[_thumbnail(None, cell, "content \\ style")] +
+             [_thumbnail(image, cell, label) for label, image in styles]]
+    for row, (label, image) in enumerate(contents):
+        tiles.append([_thumbnail(image, cell, label)] +
+                     [_thumbnail(results.get((row, column)), cell, "") for column in range(len(styles))])
+    tile_w, tile_h = tiles[0][0].size
+    sheet = Image.new("RGB", (tile_w * len(tiles[0]), tile_h * len(tiles)), "white")
+    for r, row_tiles in enumerate(tiles):
+        for c, tile in enumerate(row_tiles):
+            sheet.paste(tile, (c * tile_w, r * tile_h))
+    return np.asarray(sheet)

@@ -1,0 +1,205 @@
+"""Images in and out: files and URLs read into arrays, results written without losing work.
+
+Plumbing, not part of the lesson: notebook 02 teaches ``load_img`` in a few lines; this is the
+robust version behind it, for people who bring their own images. It uses Pillow and NumPy only
+(no TensorFlow), and every error names the file and says what was expected.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from nst_config import MIN_IMAGE_SIDE
+
+__all__ = ["ImageSource", "is_url", "check_max_dim", "read_image", "as_batch", "image_format", "save_image",
+           "read_credits"]
+
+# A path, an http(s) URL, or an RGB array (height, width, 3) or batch of one (1, height, width, 3).
+ImageSource = Union[str, os.PathLike, np.ndarray]
+
+_USER_AGENT = "nst-helpers/1.0 (teaching notebooks)"  # some servers refuse anonymous requests
+
+
+def is_url(source: object) -> bool:
+    """Whether ``source`` is an ``http://`` or ``https://`` address."""
+    return isinstance(source, str) and urllib.parse.urlparse(source).scheme in ("http", "https")
+
+
+def _open_image(source: str | os.PathLike) -> Image.Image:
+    """Opens a path or URL as a fully decoded PIL image, with errors that name the source."""
+    if is_url(source):
+        request = urllib.request.Request(str(source), headers={"User-Agent": _USER_AGENT})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                data = response.read()
+        except OSError as exc:
+            raise ConnectionError(f"could not download the image at {source}: {exc}") from exc
+        stream, name = io.BytesIO(data), str(source)
+    else:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise FileNotFoundError(f"image file not found: {path}")
+        if not path.is_file():
+            raise ValueError(f"{path} is not a file (expected an image file such as a JPEG or PNG)")
+        if path.stat().st_size == 0:
+            raise ValueError(f"{path} is empty (0 bytes); expected an image file such as a JPEG or PNG")
+        stream, name = path, str(path)
+    try:
+        img = Image.open(stream)
+        img.load()  # decode now, so a truncated file fails here and not later
+    except UnidentifiedImageError:
+        raise ValueError(f"{name} is not an image file Pillow can read (expected e.g. JPEG or PNG)") from None
+    except (OSError, SyntaxError) as exc:
+        raise ValueError(f"{name} could not be decoded, it may be truncated or corrupt: {exc}") from exc
+    return img
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Converts any Pillow mode to 8-bit RGB; transparency is composited onto white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or values.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        img = img.convert("RGBA")
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img)
+    return img.convert("RGB")
+
+
+def check_max_dim(max_dim: int | None) -> None:
+    """Raises ``ValueError`` unless ``max_dim`` is ``None`` or an integer of at least ``MIN_IMAGE_SIDE``."""
+    if max_dim is not None and (isinstance(max_dim, bool) or not isinstance(max_dim, (int, np.integer))
+                                or max_dim < MIN_IMAGE_SIDE):
+        raise ValueError(f"max_dim must be an integer of at least {MIN_IMAGE_SIDE} pixels or None; got {max_dim!r}")
+
+
+def read_image(source: str | os.PathLike, max_dim: int | None = None) -> np.ndarray:
+    """Reads an image file or URL as a float32 RGB batch of one.
+
+    Turns phone photos upright (EXIF orientation), converts every colour mode to RGB (16-bit
+    images scaled, transparency composited onto white) and resizes with Lanczos filtering.
+
+    Args:
+        source: A file path or an ``http(s)://`` URL.
+        max_dim: Longest side after resizing, keeping the aspect ratio (smaller images are
+            scaled up). ``None`` keeps the image's own size.
+
+    Returns:
+        Array of shape ``(1, height, width, 3)``, RGB values in ``[0, 255]``.
+
+    Raises:
+        FileNotFoundError: The file does not exist.
+        ValueError: The file is empty, not an image, truncated, or ``max_dim`` is invalid.
+        ConnectionError: A URL could not be downloaded.
+    """
+    check_max_dim(max_dim)
+    img = _to_rgb(ImageOps.exif_transpose(_open_image(source)))
+    if max_dim is not None:
+        scale = max_dim / max(img.size)
+        new_size = (max(1, round(img.size[0] * scale)), max(1, round(img.size[1] * scale)))
+        img = img.resize(new_size, Image.Resampling.LANCZOS)
+    return np.asarray(img, dtype=np.float32)[np.newaxis]
+
+
+def as_batch(image: ImageSource, max_dim: int | None) -> np.ndarray:
+    """Reads ``image`` if it is a path or URL; checks and batches it if it is an RGB array.
+
+    Args:
+        image: A path, a URL, or an RGB array ``(height, width, 3)`` or ``(1, height, width, 3)``.
+        max_dim: Longest side when reading a path or URL; arrays keep their size.
+
+    Returns:
+        float32 array of shape ``(1, height, width, 3)``.
+
+    Raises:
+        ValueError: An array has another shape (and the errors of ``read_image``).
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return read_image(image, max_dim)
+    array = np.asarray(image, dtype=np.float32)
+    if array.ndim == 3:
+        array = array[np.newaxis]
+    if array.ndim != 4 or array.shape[0] != 1 or array.shape[-1] != 3:
+        raise ValueError(f"expected an RGB image of shape (height, width, 3) or (1, height, width, 3); "
+                         f"got shape {array.shape}")
+    return array
+
+
+def image_format(path: Path) -> str:
+    """Pillow's format name for ``path``'s extension, e.g. ``"PNG"``.
+
+    Raises:
+        ValueError: The extension is not one Pillow can write.
+    """
+    found = Image.registered_extensions().get(Path(path).suffix.lower())
+    if found is None:
+        raise ValueError(f"{path}: cannot tell the image format from its extension; use .png (or .jpg)")
+    return found
+
+
+def save_image(image: np.ndarray, output: Path, force: bool = False) -> None:
+    """Writes a uint8 RGB image in one step, never half a file and never over an existing one.
+
+    The picture is encoded first, written beside ``output`` and then moved into place, so an
+    interrupted run leaves either the old state or the whole new file.
+
+    Args:
+        image: uint8 RGB array ``(height, width, 3)``.
+        output: The file to write; its extension sets the format.
+        force: Replace ``output`` if it exists.
+
+    Raises:
+        FileExistsError: ``output`` exists (or appeared meanwhile) and ``force`` is false.
+        ValueError: The extension names no image format.
+    """
+    output = Path(output)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format=image_format(output))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+    partial.write_bytes(buffer.getvalue())
+    try:
+        if force:
+            os.replace(partial, output)
+        else:
+            os.link(partial, output)  # fails if the file exists: never overwrite
+    except FileExistsError:
+        raise FileExistsError(f"{output} already exists; pass --force to overwrite it") from None
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def read_credits(path: Path) -> list[dict[str, str]]:
+    """The rows of the tables in a credits file such as ``media/CREDITS.md``.
+
+    Args:
+        path: A Markdown file with ``## Section`` headings and tables whose rows start with an
+            image file name, then what it shows, its author and its licence.
+
+    Returns:
+        One dict per image: ``section``, ``file``, ``shows``, ``author``, ``license``.
+
+    Raises:
+        ValueError: A table row has fewer than four columns.
+    """
+    rows, section = [], ""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("## "):
+            section = line[3:].strip()
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].lower().endswith((".jpg", ".jpeg", ".png")):
+            if len(cells) < 4:
+                raise ValueError(f"{path}, line {number}: expected | file | shows | author | license |; got {line!r}")
+            rows.append(dict(section=section, file=cells[0], shows=cells[1], author=cells[2], license=cells[3]))
+    return rows
