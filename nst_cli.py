@@ -152,6 +152,7 @@ def _write_record(folder: Path, record: dict) -> None:
 def _run(args: argparse.Namespace) -> int:
     """Does the work of ``main``; errors propagate to its one handler."""
     plan = make_plan(args)
+    quiet_tensorflow_logs()
     import nst_helpers as nst
     from tqdm.auto import tqdm
 
@@ -232,7 +233,6 @@ def _write_contact_sheet(args: argparse.Namespace, plan: Plan, images: dict) -> 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit code (0 done, 1 error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
-    quiet_tensorflow_logs()
     from nst_weights import WeightsUnavailableError
 
     try:

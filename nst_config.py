@@ -1,7 +1,8 @@
 """Constants and run profiles: the one source of every value the series shares.
 
-Plumbing, not part of the lesson. It imports neither TensorFlow nor Pillow, so the command
-line can answer ``--help`` (and offer the profile names as choices) in a fraction of a second.
+Plumbing, not part of the lesson. Importing it imports neither TensorFlow nor Pillow, so the
+command line can answer ``--help`` (and offer the profile names as choices) in a fraction of a
+second.
 
 Holds the article's recipe, VGG19's ImageNet means, the repository's folders, the names of
 the environment variables the series reads, and the run profiles that set image sizes and
@@ -11,6 +12,7 @@ iteration counts.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,8 +111,26 @@ def profile_named(name: str) -> Profile:
 
 
 def quiet_tensorflow_logs() -> None:
-    """Keeps TensorFlow's C++ start-up log (oneDNN, CUDA, absl lines) out of the output.
+    """Imports TensorFlow with its C++ start-up log (oneDNN, CUDA, absl lines) kept out of the output.
 
-    Must run before TensorFlow is first imported; a value the user has set is kept.
+    Since TensorFlow 2.20 these lines are written straight to the process's standard error while
+    TensorFlow is imported, whatever ``TF_CPP_MIN_LOG_LEVEL`` says. For a learner they are noise,
+    so the import runs with file descriptor 2 pointed at ``os.devnull``; it is restored at once,
+    and an import that fails still raises its exception. Later warnings and errors show as usual.
+    Call it before anything imports TensorFlow; afterwards it only sets ``TF_CPP_MIN_LOG_LEVEL``
+    (a value the user has set is kept).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved_stderr = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            finally:
+                os.dup2(saved_stderr, 2)
+    finally:
+        os.close(saved_stderr)

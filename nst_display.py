@@ -85,13 +85,21 @@ def show_results(best_img: np.ndarray, content_path: ImageSource, style_path: Im
 
 
 def plot_history(history: LossHistory, ax=None):
-    """Plots the total, style and content loss per iteration on a log scale."""
+    """Plots the total, style and content loss per iteration on a log scale.
+
+    A log scale cannot show 0 (the content loss of a run that starts from the content image):
+    such points are left out, and the legend says so.
+    """
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
-    ax.plot(history.iterations, history.total_loss, label="total")
-    ax.plot(history.iterations, history.style_loss, label="style (weighted)")
-    ax.plot(history.iterations, history.content_loss, label="content (weighted)")
+    for values, label in ((history.total_loss, "total"), (history.style_loss, "style (weighted)"),
+                          (history.content_loss, "content (weighted)")):
+        values = np.asarray(values, dtype=np.float64)
+        zeros = int(np.sum(values <= 0))
+        if zeros:
+            label += f" ({zeros} value{'s' if zeros > 1 else ''} of 0 not shown)"
+        ax.plot(history.iterations, np.where(values > 0, values, np.nan), label=label)
     ax.set_yscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")

@@ -204,11 +204,15 @@ def check_choice(question: str, answer: str | None) -> CheckResult:
     return _report(letter == right, why, f"Not {letter}. Think again: {text}")
 
 
-def _return_name(fn: Callable) -> str:
+def _return_type(fn: Callable) -> Any:
+    """The return annotation of ``fn``, evaluated if it is a string (``from __future__ import
+    annotations``); ``None`` when there is none."""
     annotation = inspect.signature(fn).return_annotation
     if annotation is inspect.Signature.empty:
-        return "(none)"
-    return str(getattr(annotation, "__name__", annotation)).rsplit(".", 1)[-1]
+        return None
+    if isinstance(annotation, str):
+        annotation = eval(annotation, getattr(fn, "__globals__", {}))  # our own modules' annotations
+    return annotation
 
 
 def check_same_contract(mine: Callable, reference: Callable) -> None:
@@ -233,8 +237,8 @@ def check_same_contract(mine: Callable, reference: Callable) -> None:
         assert parameter.kind == other.kind, f"parameter {parameter.name!r} is {parameter.kind}, not {other.kind}"
         assert parameter.default == other.default, \
             f"parameter {parameter.name!r} defaults to {parameter.default!r}, nst.{name}'s to {other.default!r}"
-    assert _return_name(mine) == _return_name(reference), \
-        f"returns {_return_name(mine)}, nst.{name} returns {_return_name(reference)}"
+    assert _return_type(mine) == _return_type(reference), \
+        f"declares the return type {_return_type(mine)}, nst.{name} declares {_return_type(reference)}"
     extra = [p for p in theirs if p not in ours]
     print(f"{getattr(mine, '__name__', 'yours')} has the signature and return type of nst.{name}"
           + (f" (which also takes {', '.join(extra)})" if extra else ""))

@@ -337,7 +337,8 @@ def compute_grads(cfg: LossConfig) -> tuple[tf.Tensor, tuple[tf.Tensor, tf.Tenso
 @dataclass
 class History:
     """Per-iteration record of a run. ``seconds[i]`` is the wall time from the start to the end
-    of iteration ``iterations[i]``, with the result on the host (so GPU work is finished)."""
+    of iteration ``iterations[i]``, with the result on the host (so GPU work is finished); time
+    spent in the callback (drawing progress) is not counted."""
 
     iterations: list[int] = field(default_factory=list)
     total_loss: list[float] = field(default_factory=list)
@@ -476,9 +477,11 @@ def _adam_loop(step: Callable, model: tf.keras.Model, image: tf.Variable, target
         elapsed = time.perf_counter() - t0
         history.record(i, loss, float(style_score), float(content_score), elapsed)
         if callback is not None:
+            paused = time.perf_counter()
             callback(StepInfo(iteration=i, num_iterations=num_iterations, total_loss=loss,
                               style_loss=float(style_score), content_loss=float(content_score),
                               elapsed=elapsed, best_loss=best_loss, processed_image=image))
+            t0 += time.perf_counter() - paused  # drawing progress is off the clock
     return StyleTransferResult(deprocess_img(best_processed), best_loss, history)
 
 

@@ -1,7 +1,8 @@
 """Real VGG19 ImageNet weights that resolve offline, and say where they came from.
 
-This is plumbing, not part of the lesson: the notebooks only call ``load_vgg19``
-(through ``nst_helpers.get_model``). It tries, in order:
+This is plumbing, not part of the lesson: the notebooks only call ``nst_helpers.get_model``.
+``find_vgg19_weights`` finds (and if needed prepares) a Keras weights file and says where it
+came from; ``load_vgg19`` builds VGG19 and loads it. Sources, in order:
 
 1. an explicit Keras weights file: the ``weights`` argument or the
    ``NST_VGG19_WEIGHTS`` environment variable;
@@ -18,6 +19,7 @@ This is plumbing, not part of the lesson: the notebooks only call ``load_vgg19``
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -305,11 +307,18 @@ def _keras_download() -> Path | str:
     Cached, so that offline the failed download is paid once per process, not per model.
     """
     import keras
+
+    # Keras announces "Downloading data from ..." before it knows whether it can; offline that
+    # line is followed by a fallback, so it is shown only when the download worked.
+    announcement = io.StringIO()
     try:
-        return Path(keras.utils.get_file(KERAS_WEIGHTS_FILE, KERAS_WEIGHTS_URL, cache_subdir="models",
-                                         file_hash=KERAS_WEIGHTS_MD5))
+        with contextlib.redirect_stdout(announcement):
+            path = Path(keras.utils.get_file(KERAS_WEIGHTS_FILE, KERAS_WEIGHTS_URL, cache_subdir="models",
+                                             file_hash=KERAS_WEIGHTS_MD5))
     except Exception as exc:  # Keras raises a bare Exception for "URL fetch failure".
         return f"Keras's ImageNet download failed: {str(exc).splitlines()[0]}"
+    print(announcement.getvalue(), end="")
+    return path
 
 
 def _from_keras() -> VGG19Weights:

@@ -85,7 +85,10 @@ def new_notebook(name: str, title: str, intro: str, cells: list) -> nbformat.Not
 
 def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """One kernel spec, no stray notebook or cell metadata, stable cell ids."""
+    widget_state = nb.metadata.get("widgets")  # saved by a run, so widgets render when viewed
     nb.metadata = copy.deepcopy(NOTEBOOK_METADATA)
+    if widget_state:
+        nb.metadata["widgets"] = widget_state
     nb.nbformat, nb.nbformat_minor = 4, 5
     for index, cell in enumerate(nb.cells):
         keep = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags",)}
@@ -124,7 +127,7 @@ def problems(path: Path) -> list[str]:
     """What is wrong with a notebook's form (not its teaching)."""
     nb = nbformat.read(path, as_version=4)
     found = []
-    if nb.metadata != NOTEBOOK_METADATA:
+    if {k: v for k, v in nb.metadata.items() if k != "widgets"} != NOTEBOOK_METADATA:
         found.append(f"{path.name}: notebook metadata is not exactly {NOTEBOOK_METADATA}")
     if badge(path.name) not in nb.cells[0].source:
         found.append(f"{path.name}: the first cell lacks the Colab badge for {REPO_URL}")
@@ -146,7 +149,7 @@ def run(path: Path, profile: str, timeout: int) -> float:
     os.environ[PROFILE_ENV_VAR] = profile
     quiet_tensorflow_logs()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
+                            store_widget_state=True, resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
