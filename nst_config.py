@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = [
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1",
-    "EPSILON", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
+    "EPSILON", "OPTIMIZERS", "PRECISIONS", "LBFGS_HISTORY", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
     "PROFILE_ENV_VAR", "WEIGHTS_ENV_VAR", "CACHE_ENV_VAR", "Profile", "PROFILES", "PROFILE_NAMES",
     "profile_named", "quiet_tensorflow_logs",
 ]
@@ -36,6 +36,11 @@ STYLE_WEIGHT = 1e-2
 LEARNING_RATE = 5.0
 BETA_1 = 0.99
 EPSILON = 0.1
+
+# Beyond the article (notebook 07): the optimisers and precisions the loop offers.
+OPTIMIZERS = ("adam", "lbfgs")  # the article's Adam; SciPy's L-BFGS-B, which the paper recommends
+PRECISIONS = ("auto", "float32", "bfloat16")  # "auto": bfloat16 only where the hardware makes it faster
+LBFGS_HISTORY = 10  # correction pairs L-BFGS keeps (SciPy's maxcor)
 
 # ImageNet channel means that VGG19 was trained with, in its BGR channel order.
 VGG_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)

@@ -14,18 +14,19 @@ Importing this module has no side effects.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import platform
 import time
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from nst_config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LEARNING_RATE, MEDIA_DIR, MIN_IMAGE_SIDE,
-                        OUTPUTS_DIR, PROFILE_ENV_VAR, PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR,
-                        Profile, profile_named)
+from nst_config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LBFGS_HISTORY, LEARNING_RATE, MEDIA_DIR,
+                        MIN_IMAGE_SIDE, OPTIMIZERS, OUTPUTS_DIR, PRECISIONS, PROFILE_ENV_VAR, PROFILES, REPO_ROOT,
+                        STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR, Profile, profile_named)
+from nst_device import cpu_has_fast_bfloat16, cpu_model
 from nst_display import (LiveProgress, contact_sheet, imshow, jpeg_image, plot_history, save_gif, show_results,
                          to_uint8)
 from nst_images import ImageSource, as_batch, check_max_dim, read_credits, read_image, save_image
@@ -35,13 +36,14 @@ __all__ = [
     # the recipe, folders and profiles (nst_config)
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1", "EPSILON",
     "VGG_MEAN_BGR", "MEDIA_DIR", "OUTPUTS_DIR", "REPO_ROOT", "PROFILES", "Profile", "get_profile", "device_name",
+    "OPTIMIZERS", "PRECISIONS", "preferred_precision",
     # images
     "load_img", "load_and_process_img", "deprocess_img", "read_image", "save_image", "read_credits",
     # the model and its weights
-    "get_model", "load_vgg19", "find_vgg19_weights", "VGG19Weights", "WeightsUnavailableError",
+    "get_model", "model_precision", "load_vgg19", "find_vgg19_weights", "VGG19Weights", "WeightsUnavailableError",
     # the losses
     "get_content_loss", "gram_matrix", "get_style_loss", "get_feature_representations", "compute_loss",
-    "LossConfig", "compute_grads",
+    "LossConfig", "compute_grads", "total_variation_loss",
     # the optimisation loop
     "StyleTargets", "compute_targets", "run_style_transfer", "StyleTransferResult", "History", "StepInfo",
     # display (nst_display)
@@ -68,18 +70,6 @@ def get_profile(name: str | None = None) -> Profile:
     return profile_named(name)
 
 
-def _cpu_model() -> str:
-    """The processor's model name, e.g. ``'AMD EPYC 7B13'``; machines differ, so figures name it."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def device_name() -> str:
     """Names the device TensorFlow computes on, e.g. ``'GPU: NVIDIA H100'`` or
     ``'CPU: AMD EPYC 7B13 (2 cores)'``."""
@@ -87,7 +77,28 @@ def device_name() -> str:
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"GPU: {details.get('device_name', gpus[0].name)}"
-    return f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
+    return f"CPU: {cpu_model()} ({os.cpu_count()} cores)"
+
+
+def preferred_precision() -> str:
+    """The precision ``precision="auto"`` picks for VGG19 on this machine.
+
+    ``"bfloat16"`` where the hardware multiplies bfloat16 matrices natively: a GPU of compute
+    capability 8.0 or later (Ampere and newer), or a CPU with AMX-BF16 tiles. ``"float32"``
+    everywhere else, where bfloat16 would be emulated and could be slower.
+    ``tools/benchmark.py`` measures both on the machine at hand.
+    """
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+        return "bfloat16" if tuple(capability) >= (8, 0) else "float32"
+    return "bfloat16" if cpu_has_fast_bfloat16() else "float32"
+
+
+def _resolve_precision(precision: str) -> str:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; got {precision!r}")
+    return preferred_precision() if precision == "auto" else precision
 
 
 def _profile_max_dim(max_dim: int | None) -> int:
@@ -112,9 +123,7 @@ def load_img(path_to_img: str | os.PathLike, max_dim: int | None = None) -> np.n
         Array of shape ``(1, height, width, 3)``, RGB values in ``[0, 255]``.
 
     Raises:
-        FileNotFoundError: The file does not exist.
-        ValueError: The file is empty, not an image, truncated, or ``max_dim`` is invalid.
-        ConnectionError: A URL could not be downloaded.
+        The errors of ``nst_images.read_image``, which names the file and what was expected.
     """
     return read_image(path_to_img, _profile_max_dim(max_dim))
 
@@ -160,8 +169,21 @@ def deprocess_img(processed_img: np.ndarray | tf.Tensor) -> np.ndarray:
 # The model
 # ---------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _keras_dtype_policy(policy: str) -> Iterator[None]:
+    """Builds layers under a Keras dtype policy, then restores the previous one (it is global:
+    left set, every layer built later in the process would change precision too)."""
+    previous = tf.keras.config.dtype_policy()
+    tf.keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        tf.keras.config.set_dtype_policy(previous)
+
+
 def get_model(content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequence[str] = STYLE_LAYERS,
-              weights: VGG19Weights | str | os.PathLike | None = "auto", verbose: bool = True) -> tf.keras.Model:
+              weights: VGG19Weights | str | os.PathLike | None = "auto", verbose: bool = True, *,
+              precision: str = "float32") -> tf.keras.Model:
     """Builds a model that maps an image to VGG19's activations at the chosen layers.
 
     Args:
@@ -170,25 +192,38 @@ def get_model(content_layers: Sequence[str] = CONTENT_LAYERS, style_layers: Sequ
         weights: A ``find_vgg19_weights`` record, or what it accepts (``"auto"`` finds real
             ImageNet weights).
         verbose: Print which weights were loaded.
+        precision: ``"float32"`` (the article), ``"bfloat16"`` (VGG19 computes in bfloat16 with
+            float32 weights, Keras's ``mixed_bfloat16``; its outputs are cast back to float32, so
+            Gram matrices and losses stay float32), or ``"auto"`` (``preferred_precision()``).
 
     Returns:
-        A frozen Keras functional model whose outputs are the style layers' activations
-        followed by the content layers' activations.
+        A frozen Keras functional model whose outputs, float32, are the style layers'
+        activations followed by the content layers' activations.
 
     Raises:
-        ValueError: A layer name is not a VGG19 convolution layer.
+        ValueError: A layer name is not a VGG19 convolution layer, or an unknown precision.
     """
     unknown = [name for name in (*style_layers, *content_layers) if name not in VGG19_CONV_LAYERS]
     if unknown:
         raise ValueError(f"unknown VGG19 layer(s) {unknown}; expected names from {list(VGG19_CONV_LAYERS)}")
     if not style_layers or not content_layers:
         raise ValueError("need at least one style layer and one content layer")
-    vgg = load_vgg19(weights, verbose=verbose)
+    precision = _resolve_precision(precision)
+    with _keras_dtype_policy("mixed_bfloat16" if precision == "bfloat16" else "float32"):
+        vgg = load_vgg19(weights, verbose=verbose)
     vgg.trainable = False
     outputs = [vgg.get_layer(name).output for name in (*style_layers, *content_layers)]
-    model = tf.keras.Model(vgg.input, outputs, name="vgg19_style_content")
+    if precision == "bfloat16":  # a float32 layer casts its input: the losses stay float32
+        outputs = [tf.keras.layers.Activation("linear", dtype="float32", name=f"{name}_float32")(output)
+                   for name, output in zip((*style_layers, *content_layers), outputs)]
+    model = tf.keras.Model(vgg.input, outputs, name=f"vgg19_style_content_{precision}")
     model.trainable = False
     return model
+
+
+def model_precision(model: tf.keras.Model) -> str:
+    """``"bfloat16"`` if any layer of ``model`` computes in bfloat16, else ``"float32"``."""
+    return "bfloat16" if any(layer.compute_dtype == "bfloat16" for layer in model.layers) else "float32"
 
 
 # ---------------------------------------------------------------------------
@@ -330,60 +365,103 @@ def compute_grads(cfg: LossConfig) -> tuple[tf.Tensor, tuple[tf.Tensor, tf.Tenso
     return tape.gradient(total_loss, cfg.init_image), all_loss
 
 
+def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
+    """How grainy an image is: the mean absolute difference between neighbouring pixels.
+
+    ``tf.image.total_variation`` sums the absolute differences to the right and below, over the
+    colour channels; dividing by the number of pixels makes one weight mean the same at every
+    image size. Not part of the article; notebook 07 uses it against speckle.
+
+    Args:
+        image: Shape ``(1, height, width, channels)``.
+
+    Returns:
+        A scalar tensor.
+    """
+    image = tf.convert_to_tensor(image)
+    pixels = tf.cast(tf.shape(image)[1] * tf.shape(image)[2], image.dtype)
+    return tf.reduce_sum(tf.image.total_variation(image)) / pixels
+
+
 # ---------------------------------------------------------------------------
 # The optimisation loop: arguments, targets, the step, and the loop, each on its own
 # ---------------------------------------------------------------------------
 
+
 @dataclass
 class History:
-    """Per-iteration record of a run. ``seconds[i]`` is the wall time from the start to the end
-    of iteration ``iterations[i]``, with the result on the host (so GPU work is finished); time
-    spent in the callback (drawing progress) is not counted."""
+    """Record of a run: one entry per loss evaluation, in order.
+
+    For Adam an evaluation is an iteration; L-BFGS may evaluate the loss more than once per
+    iteration (its line search), and every evaluation is recorded. ``seconds[i]`` is the wall
+    time from the start of the run to the end of evaluation ``iterations[i]``, with the result on
+    the host (so GPU work is finished); time spent in the callback (drawing progress) is not
+    counted. ``scales[i]`` is the longest image side of that evaluation's level (coarse-to-fine
+    runs have several levels). Losses are weighted; ``total_loss`` is their sum.
+    """
 
     iterations: list[int] = field(default_factory=list)
     total_loss: list[float] = field(default_factory=list)
     style_loss: list[float] = field(default_factory=list)
     content_loss: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    tv_loss: list[float] = field(default_factory=list)
+    scales: list[int] = field(default_factory=list)
+    optimizer: str = "adam"
+    precision: str = "float32"
 
     def record(self, iteration: int, total_loss: float, style_loss: float, content_loss: float,
-               seconds: float) -> None:
-        """Appends one iteration's losses and the wall time since the start."""
+               seconds: float, tv_loss: float = 0.0, scale: int = 0) -> None:
+        """Appends one evaluation's losses, the wall time since the start and its level."""
         self.iterations.append(iteration)
         self.total_loss.append(total_loss)
         self.style_loss.append(style_loss)
         self.content_loss.append(content_loss)
         self.seconds.append(seconds)
+        self.tv_loss.append(tv_loss)
+        self.scales.append(scale)
 
     @property
     def best_iteration(self) -> int:
-        """The iteration whose image had the lowest total loss (the image returned)."""
-        return self.iterations[int(np.argmin(self.total_loss))]
+        """The evaluation whose image had the lowest total loss at the final scale (the image
+        returned; losses at different scales are not comparable)."""
+        final = [i for i, scale in enumerate(self.scales) if scale == self.scales[-1]]
+        return self.iterations[min(final, key=lambda i: self.total_loss[i])]
 
     def seconds_per_iteration(self, skip: int = 1) -> float:
-        """Median time of one iteration, skipping the first ``skip`` (tracing and warm-up)."""
+        """Median time of one evaluation, skipping the first ``skip`` (tracing and warm-up)."""
         steps = np.diff([0.0, *self.seconds])[skip:]
         if steps.size == 0:
             raise ValueError(f"need more than {skip} recorded iterations to time one")
         return float(np.median(steps))
 
+    def seconds_to_reach(self, loss: float) -> float | None:
+        """Wall time until an evaluation at the final scale first had a total loss of at most
+        ``loss``; ``None`` if none did."""
+        final_scale = self.scales[-1]
+        for value, seconds, scale in zip(self.total_loss, self.seconds, self.scales):
+            if scale == final_scale and value <= loss:
+                return seconds
+        return None
+
 
 @dataclass(frozen=True)
 class StepInfo:
-    """What a ``run_style_transfer`` callback receives after each iteration.
+    """What a ``run_style_transfer`` callback receives after each loss evaluation.
 
-    The losses belong to the image as it was *before* this iteration's update; ``image()``
-    returns the image *after* it, as uint8 RGB.
+    The losses belong to the image that was evaluated; ``image()`` returns the image the
+    optimiser holds now (for Adam, the image after this iteration's update), as uint8 RGB.
 
     Attributes:
-        iteration: The iteration just done, from 0.
-        num_iterations: How many the run makes.
-        total_loss: The total loss (weighted), before the update.
+        iteration: The evaluation just done, from 0, counted over the whole run.
+        num_iterations: How many evaluations the run makes at most, over all scales.
+        total_loss: The total loss (weighted).
         style_loss: Its weighted style part.
         content_loss: Its weighted content part.
-        elapsed: Seconds since the run started.
-        best_loss: The lowest total loss so far.
-        processed_image: The image being optimised, VGG-preprocessed, after the update.
+        elapsed: Seconds since the run started, callbacks not counted.
+        best_loss: The lowest total loss so far at this scale.
+        processed_image: The image being optimised, VGG-preprocessed.
+        scale: The longest image side of the current level.
     """
 
     iteration: int
@@ -393,10 +471,11 @@ class StepInfo:
     content_loss: float
     elapsed: float
     best_loss: float
-    processed_image: tf.Variable = field(repr=False)
+    processed_image: tf.Variable | np.ndarray = field(repr=False)
+    scale: int | None = None
 
     def image(self) -> np.ndarray:
-        """The image after this iteration's update, as uint8 RGB ``(height, width, 3)``."""
+        """The image the optimiser holds now, as uint8 RGB ``(height, width, 3)``."""
         return deprocess_img(self.processed_image)
 
 
@@ -443,10 +522,22 @@ def _non_negative_float(name: str, value: float) -> float:
 
 
 def _loss_and_grads(model: tf.keras.Model, image: tf.Tensor, gram_style_features: list[tf.Tensor],
-                    content_features: list[tf.Tensor], loss_weights: tuple[tf.Tensor, tf.Tensor]):
-    """``compute_grads`` for an image given as a tensor, every input an argument (so that one
-    compiled graph serves every run with the same model)."""
-    return compute_grads(LossConfig(model, loss_weights, image, gram_style_features, content_features))
+                    content_features: list[tf.Tensor], loss_weights: tuple[tf.Tensor, tf.Tensor],
+                    tv_weight: tf.Tensor):
+    """``compute_grads`` plus an optional total-variation term, every input an argument (so that
+    one compiled graph serves every run with the same model).
+
+    Returns:
+        ``(gradient, (total_loss, style_score, content_score, tv_score))``; with ``tv_weight`` 0
+        this is exactly ``compute_grads``'s result with a zero appended.
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        total, style_score, content_score = compute_loss(model, loss_weights, image, gram_style_features,
+                                                         content_features)
+        tv_score = tv_weight * total_variation_loss(image)
+        total = total + tv_score
+    return tape.gradient(total, image), (total, style_score, content_score, tv_score)
 
 
 # Built once for the whole process: its graph is traced once per model and, thanks to
@@ -458,53 +549,148 @@ _MIN_VALS = -VGG_MEAN_BGR
 _MAX_VALS = 255.0 - VGG_MEAN_BGR
 
 
-def _adam_loop(step: Callable, model: tf.keras.Model, image: tf.Variable, targets: StyleTargets,
-               loss_weights: tuple[tf.Tensor, tf.Tensor], num_iterations: int, optimizer: tf.keras.optimizers.Optimizer,
-               callback: Callable[[StepInfo], None] | None) -> StyleTransferResult:
-    """The article's loop: step, keep the best image, update with Adam, clip, record."""
-    best_loss, best_processed = float("inf"), image.numpy()
-    history = History()
-    t0 = time.perf_counter()
-    for i in range(num_iterations):
-        grads, (loss, style_score, content_score) = step(model, image.value(), targets.gram_style_features,
-                                                         targets.content_features, loss_weights)
-        loss = float(loss)  # waits for the step to finish, so the timing below is honest
-        if loss < best_loss:
-            # The loss belongs to the image before this update: keep that image.
-            best_loss, best_processed = loss, image.numpy()
+class _Recorder:
+    """What both optimisers share: the clock, the history, the best image and the callback."""
+
+    def __init__(self, history: History, num_evaluations: int, callback: Callable[[StepInfo], None] | None):
+        self.history, self.num_evaluations, self.callback = history, num_evaluations, callback
+        self.start = time.perf_counter()
+        self.scale = 0
+        self.best_loss, self.best_image = float("inf"), None
+
+    def new_scale(self, scale: int) -> None:
+        """Starts a level: the best image is sought again, at this level's size."""
+        self.scale, self.best_loss, self.best_image = scale, float("inf"), None
+
+    def evaluated(self, image: np.ndarray, losses, holder: tf.Variable | np.ndarray) -> float:
+        """Records one evaluation of ``image`` (the pixels whose losses these are)."""
+        total, style_score, content_score, tv_score = (float(value) for value in losses)  # waits for the result
+        if total < self.best_loss:
+            self.best_loss, self.best_image = total, np.array(image, copy=True)
+        elapsed = time.perf_counter() - self.start
+        self.history.record(len(self.history.iterations), total, style_score, content_score, elapsed,
+                            tv_score, self.scale)
+        if self.callback is not None:
+            paused = time.perf_counter()
+            self.callback(StepInfo(iteration=len(self.history.iterations) - 1, num_iterations=self.num_evaluations,
+                                   total_loss=total, style_loss=style_score, content_loss=content_score,
+                                   elapsed=elapsed, best_loss=self.best_loss, processed_image=holder,
+                                   scale=self.scale))
+            self.start += time.perf_counter() - paused  # drawing progress is off the clock
+        return total
+
+
+def _adam_loop(step: Callable, args: tuple, start: np.ndarray, num_iterations: int, recorder: _Recorder,
+               learning_rate: float, beta_1: float, epsilon: float) -> None:
+    """The article's loop: evaluate, keep the best image, update with Adam, clip."""
+    model, *targets = args
+    image = tf.Variable(start, dtype=tf.float32)
+    optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, epsilon=epsilon)
+    for _ in range(num_iterations):
+        before = image.numpy()  # the loss below belongs to this image, before the update
+        grads, losses = step(model, image.value(), *targets)
         optimizer.apply_gradients([(grads, image)])
         image.assign(tf.clip_by_value(image, _MIN_VALS, _MAX_VALS))
-        elapsed = time.perf_counter() - t0
-        history.record(i, loss, float(style_score), float(content_score), elapsed)
-        if callback is not None:
-            paused = time.perf_counter()
-            callback(StepInfo(iteration=i, num_iterations=num_iterations, total_loss=loss,
-                              style_loss=float(style_score), content_loss=float(content_score),
-                              elapsed=elapsed, best_loss=best_loss, processed_image=image))
-            t0 += time.perf_counter() - paused  # drawing progress is off the clock
-    return StyleTransferResult(deprocess_img(best_processed), best_loss, history)
+        recorder.evaluated(before, losses, image)
 
 
-def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_iterations: int | None = None,
+class _EvaluationBudgetSpent(Exception):
+    """Stops SciPy's L-BFGS-B once the run's evaluations are used up."""
+
+
+def _lbfgs_loop(step: Callable, args: tuple, start: np.ndarray, num_evaluations: int, recorder: _Recorder) -> None:
+    """SciPy's L-BFGS-B on the compiled loss and gradient, bounded to the valid pixel range.
+
+    SciPy works on a flat float64 vector; each evaluation converts it to a float32 image, runs
+    the step and returns the loss and gradient as float64. The bounds are box constraints per
+    pixel and channel, so the image never leaves the range of real pixels (no clipping needed).
+    Tolerances are zero: the run stops after ``num_evaluations`` evaluations, not earlier.
+    """
+    from scipy.optimize import Bounds, minimize
+
+    model, *targets = args
+    shape = start.shape
+    bounds = Bounds(np.broadcast_to(_MIN_VALS, shape).ravel().astype(np.float64),
+                    np.broadcast_to(_MAX_VALS, shape).ravel().astype(np.float64))
+    evaluations = 0
+
+    def loss_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
+        nonlocal evaluations
+        if evaluations == num_evaluations:
+            raise _EvaluationBudgetSpent
+        evaluations += 1
+        image = x.reshape(shape).astype(np.float32)
+        grads, losses = step(model, tf.constant(image), *targets)
+        total = recorder.evaluated(image, losses, image)
+        return total, grads.numpy().astype(np.float64).ravel()
+
+    try:
+        minimize(loss_and_gradient, start.astype(np.float64).ravel(), jac=True, method="L-BFGS-B", bounds=bounds,
+                 options={"maxcor": LBFGS_HISTORY, "maxfun": num_evaluations + 1, "maxiter": num_evaluations,
+                          "ftol": 0.0, "gtol": 0.0})
+    except _EvaluationBudgetSpent:
+        pass
+
+
+def _check_scales(scales: Sequence[int] | None, max_dim: int | None) -> tuple[int, ...] | None:
+    if scales is None:
+        return None
+    if isinstance(scales, (str, bytes)) or not isinstance(scales, Sequence) or not scales:
+        raise ValueError(f"scales must be a non-empty sequence of image sizes, coarse to fine; got {scales!r}")
+    for value in scales:
+        check_max_dim(value)
+    if any(later <= earlier for earlier, later in zip(scales, scales[1:])):
+        raise ValueError(f"scales must increase from coarse to fine (the last is the result's size); got {list(scales)}")
+    if max_dim is not None and max_dim != scales[-1]:
+        raise ValueError(f"max_dim {max_dim} contradicts scales {list(scales)}, whose last entry is the result's size")
+    return tuple(int(value) for value in scales)
+
+
+def _iterations_per_level(num_iterations: int | Sequence[int], levels: int) -> list[int]:
+    if isinstance(num_iterations, Sequence) and not isinstance(num_iterations, (str, bytes)):
+        if len(num_iterations) != levels:
+            raise ValueError(f"num_iterations has {len(num_iterations)} entries for {levels} scales; "
+                             "give one per scale, or a single number for every scale")
+        return [_positive_int("num_iterations", value) for value in num_iterations]
+    return [_positive_int("num_iterations", num_iterations)] * levels
+
+
+def _at_size(image: ImageSource, max_dim: int | None, resize_arrays: bool) -> np.ndarray:
+    """An RGB batch of ``image``: a path read with its longest side ``max_dim`` (the profile's
+    when ``None``); an array as it is, or resized to ``max_dim`` when ``resize_arrays``."""
+    if not resize_arrays or isinstance(image, (str, os.PathLike)):
+        return as_batch(image, _profile_max_dim(max_dim))
+    batch = as_batch(image, max_dim)
+    height, width = batch.shape[1:3]
+    scale = max_dim / max(height, width)
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    return tf.image.resize(batch, size, method="lanczos3", antialias=True).numpy().clip(0, 255)
+
+
+def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
+                       num_iterations: int | Sequence[int] | None = None,
                        content_weight: float = CONTENT_WEIGHT, style_weight: float = STYLE_WEIGHT, *,
                        max_dim: int | None = None, model: tf.keras.Model | None = None, compiled: bool = True,
                        callback: Callable[[StepInfo], None] | None = None, init: str = "content",
                        seed: int | None = None, weights: VGG19Weights | str | os.PathLike | None = "auto",
-                       learning_rate: float = LEARNING_RATE, beta_1: float = BETA_1,
-                       epsilon: float = EPSILON) -> StyleTransferResult:
-    """Runs Gatys et al.'s optimisation with the article's recipe.
+                       learning_rate: float = LEARNING_RATE, beta_1: float = BETA_1, epsilon: float = EPSILON,
+                       optimizer: str = "adam", tv_weight: float = 0.0, scales: Sequence[int] | None = None,
+                       precision: str = "auto", target_model: tf.keras.Model | None = None) -> StyleTransferResult:
+    """Runs Gatys et al.'s optimisation with the article's recipe, or faster variants of it.
 
     Args:
         content_path: Content image (path, URL or RGB array).
         style_path: Style image (path, URL or RGB array).
-        num_iterations: Optimisation steps; by default the active run profile's.
+        num_iterations: Adam steps, or L-BFGS loss evaluations, at each scale (a number, or one
+            per scale); by default the active run profile's.
         content_weight: Weight of the content loss.
         style_weight: Weight of the style loss.
         max_dim: Longest side of both images when loading them; by default the profile's.
-        model: A model from ``get_model``; built with ``weights`` when ``None``.
+            Arrays keep their size unless ``scales`` is given.
+        model: A model from ``get_model``; built with ``weights`` and ``precision`` when ``None``.
         compiled: Compile the loss and gradient with ``tf.function`` (faster); ``False`` runs
             them eagerly, line by line, as the article does.
-        callback: Called with a ``StepInfo`` after every iteration, e.g. to show progress.
+        callback: Called with a ``StepInfo`` after every loss evaluation, e.g. to show progress.
         init: ``"content"`` starts from the content image (the article); ``"noise"`` from
             uniform noise in the pixel range (the paper).
         seed: Seeds TensorFlow, NumPy and Python for a repeatable run.
@@ -512,19 +698,32 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
         learning_rate: Adam's learning rate.
         beta_1: Adam's first-moment decay.
         epsilon: Adam's epsilon.
+        optimizer: ``"adam"`` (the article) or ``"lbfgs"`` (SciPy's L-BFGS-B, bounded to the
+            valid pixel range; the paper's choice).
+        tv_weight: Weight of ``total_variation_loss``, against grain; 0 is the article.
+        scales: Image sizes from coarse to fine, the last being the result's size: each level
+            has its own targets and starts from the previous level's result, upsampled.
+            ``None`` is one level at ``max_dim``.
+        precision: VGG19's precision when the model is built here: ``"auto"``
+            (``preferred_precision()``), ``"float32"`` or ``"bfloat16"``. A given ``model`` keeps
+            its own; ``history.precision`` says which was used.
+        target_model: The model that computes the targets, once per scale; by default ``model``.
+            For a bfloat16 ``model`` pass a float32 one (built here when both are ``None``):
+            exact targets keep a bfloat16 run's loss within about a percent of float32's.
 
     Returns:
         ``StyleTransferResult(best_img, best_loss, history)``: the uint8 RGB image with the
-        lowest total loss seen, that loss, and the per-iteration ``History``.
+        lowest total loss seen at the final scale, that loss, and the ``History`` of every
+        evaluation.
 
     Raises:
         ValueError: An argument is out of range, or an image is too small for VGG19.
     """
     # Every argument is checked before any image is read or any model is built.
     profile = get_profile()
-    num_iterations = _positive_int("num_iterations", profile.iterations if num_iterations is None else num_iterations)
     content_weight = _non_negative_float("content_weight", content_weight)
     style_weight = _non_negative_float("style_weight", style_weight)
+    tv_weight = _non_negative_float("tv_weight", tv_weight)
     for name, value in (("learning_rate", learning_rate), ("epsilon", epsilon)):
         if _non_negative_float(name, value) == 0:
             raise ValueError(f"{name} must be greater than 0; got {value!r}")
@@ -532,28 +731,55 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
         raise ValueError(f"beta_1 must be in [0, 1); got {beta_1!r}")
     if init not in ("content", "noise"):
         raise ValueError(f"init must be 'content' or 'noise'; got {init!r}")
-    max_dim = profile.max_dim if max_dim is None else max_dim
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}; got {optimizer!r}")
+    if model is None:
+        precision = _resolve_precision(precision)
+    elif precision not in ("auto", model_precision(model)):
+        raise ValueError(f"precision {precision!r} contradicts the given model, which computes in "
+                         f"{model_precision(model)}; pass precision='auto' or build the model with get_model(precision=...)")
+    else:
+        precision = model_precision(model)
     check_max_dim(max_dim)
+    levels = _check_scales(scales, max_dim) or (max_dim,)
+    per_level = _iterations_per_level(profile.iterations if num_iterations is None else num_iterations, len(levels))
 
-    content_image = as_batch(content_path, max_dim)
-    style_image = as_batch(style_path, max_dim)
-    for name, img in (("content", content_image), ("style", style_image)):
-        if min(img.shape[1:3]) < MIN_IMAGE_SIDE:
-            raise ValueError(f"the {name} image is {img.shape[2]}x{img.shape[1]} px; each side must be at least "
-                             f"{MIN_IMAGE_SIDE} px for VGG19's deepest layers (raise max_dim)")
+    pairs = [(_at_size(content_path, size, scales is not None), _at_size(style_path, size, scales is not None))
+             for size in levels]
+    for content_image, style_image in pairs:
+        for name, img in (("content", content_image), ("style", style_image)):
+            if min(img.shape[1:3]) < MIN_IMAGE_SIDE:
+                raise ValueError(f"the {name} image is {img.shape[2]}x{img.shape[1]} px; each side must be at least "
+                                 f"{MIN_IMAGE_SIDE} px for VGG19's deepest layers (raise max_dim or the first scale)")
     if seed is not None:
         tf.keras.utils.set_random_seed(seed)
     if model is None:
-        model = get_model(weights=weights)
+        model = get_model(weights=weights, precision=precision)
+        if precision == "bfloat16" and target_model is None:
+            target_model = get_model(weights=weights, verbose=False)
+    target_model = target_model or model
 
-    processed_content = load_and_process_img(content_image)
-    targets = compute_targets(model, processed_content, load_and_process_img(style_image))
-    if init == "noise":
-        start = load_and_process_img(np.random.uniform(0, 255, size=content_image.shape))
-    else:
-        start = processed_content
-    optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, epsilon=epsilon)
-    loss_weights = (tf.constant(style_weight, tf.float32), tf.constant(content_weight, tf.float32))
+    history = History(optimizer=optimizer, precision=precision)
+    recorder = _Recorder(history, sum(per_level), callback)
     step = _compiled_loss_and_grads if compiled else _loss_and_grads
-    return _adam_loop(step, model, tf.Variable(start, dtype=tf.float32), targets, loss_weights, num_iterations,
-                      optimizer, callback)
+    weights_args = ((tf.constant(style_weight, tf.float32), tf.constant(content_weight, tf.float32)),
+                    tf.constant(tv_weight, tf.float32))
+    previous = None
+    for (content_image, style_image), iterations in zip(pairs, per_level):
+        processed_content = load_and_process_img(content_image)
+        targets = compute_targets(target_model, processed_content, load_and_process_img(style_image))
+        if previous is not None:  # the coarser level's result, upsampled, is this level's start
+            start = np.clip(tf.image.resize(previous, processed_content.shape[1:3], method="bicubic").numpy(),
+                            _MIN_VALS, _MAX_VALS)
+        elif init == "noise":
+            start = load_and_process_img(np.random.uniform(0, 255, size=content_image.shape))
+        else:
+            start = processed_content
+        recorder.new_scale(max(content_image.shape[1:3]))
+        args = (model, targets.gram_style_features, targets.content_features, *weights_args)
+        if optimizer == "adam":
+            _adam_loop(step, args, start, iterations, recorder, learning_rate, beta_1, epsilon)
+        else:
+            _lbfgs_loop(step, args, start, iterations, recorder)
+        previous = recorder.best_image
+    return StyleTransferResult(deprocess_img(recorder.best_image), recorder.best_loss, history)
