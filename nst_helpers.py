@@ -23,20 +23,24 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 import tensorflow as tf
 
-from nst_config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LEARNING_RATE, MEDIA_DIR, MIN_IMAGE_SIDE,
-                        OUTPUTS_DIR, PROFILE_ENV_VAR, PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR,
-                        Profile, profile_named)
+import nst_memory
+from nst_config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LBFGS_HISTORY, LEARNING_RATE, MEDIA_DIR,
+                        MIN_IMAGE_SIDE, OUTPUTS_DIR, PROFILE_ENV_VAR, PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT,
+                        VGG_MEAN_BGR, Profile, profile_named)
 from nst_display import (LiveProgress, contact_sheet, imshow, jpeg_image, plot_history, save_gif, show_results,
                          to_uint8)
-from nst_images import ImageSource, as_batch, check_max_dim, read_credits, read_image, save_image
+from nst_images import ImageSource, as_batch, check_max_dim, image_size, read_credits, read_image, save_image
+from nst_memory import InsufficientMemoryError, MemoryEstimate
 from nst_weights import VGG19_CONV_LAYERS, VGG19Weights, WeightsUnavailableError, find_vgg19_weights, load_vgg19
 
 __all__ = [
     # the recipe, folders and profiles (nst_config)
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1", "EPSILON",
     "VGG_MEAN_BGR", "MEDIA_DIR", "OUTPUTS_DIR", "REPO_ROOT", "PROFILES", "Profile", "get_profile", "device_name",
+    # memory (nst_memory)
+    "check_memory_fits", "MemoryEstimate", "InsufficientMemoryError",
     # images
-    "load_img", "load_and_process_img", "deprocess_img", "read_image", "save_image", "read_credits",
+    "load_img", "load_and_process_img", "deprocess_img", "read_image", "image_size", "save_image", "read_credits",
     # the model and its weights
     "get_model", "load_vgg19", "find_vgg19_weights", "VGG19Weights", "WeightsUnavailableError",
     # the losses
@@ -88,6 +92,34 @@ def device_name() -> str:
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"GPU: {details.get('device_name', gpus[0].name)}"
     return f"CPU: {_cpu_model()} ({os.cpu_count()} cores)"
+
+
+def check_memory_fits(height: int, width: int, *, optimizer: str = "adam", precision: str = "float32",
+                      lbfgs_history: int = LBFGS_HISTORY,
+                      layers: Sequence[str] = (*STYLE_LAYERS, *CONTENT_LAYERS)) -> MemoryEstimate:
+    """Refuses a run that cannot fit in the memory of the device TensorFlow computes on.
+
+    Estimates the run's peak memory (``nst_memory.estimate_peak_memory``) and compares it with
+    what the device has: available RAM on a CPU, the card's memory on a GPU.
+
+    Args:
+        height: Image height in pixels (of the larger of the content and style images).
+        width: Image width in pixels.
+        optimizer: ``"adam"`` or ``"lbfgs"``.
+        precision: ``"float32"`` or ``"bfloat16"``.
+        lbfgs_history: L-BFGS's ``m``, the correction pairs it keeps.
+        layers: The VGG19 layers the model outputs.
+
+    Returns:
+        The ``MemoryEstimate``.
+
+    Raises:
+        InsufficientMemoryError: (a ``ValueError``) the run cannot fit; the message gives the
+            estimate, the limit and the largest ``max_dim`` that fits.
+    """
+    device = "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+    return nst_memory.check_fits(height, width, device=device, optimizer=optimizer, precision=precision,
+                                 lbfgs_history=lbfgs_history, layers=layers)
 
 
 def _profile_max_dim(max_dim: int | None) -> int:
@@ -488,7 +520,7 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
                        callback: Callable[[StepInfo], None] | None = None, init: str = "content",
                        seed: int | None = None, weights: VGG19Weights | str | os.PathLike | None = "auto",
                        learning_rate: float = LEARNING_RATE, beta_1: float = BETA_1,
-                       epsilon: float = EPSILON) -> StyleTransferResult:
+                       epsilon: float = EPSILON, check_memory: bool = True) -> StyleTransferResult:
     """Runs Gatys et al.'s optimisation with the article's recipe.
 
     Args:
@@ -509,6 +541,10 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
         learning_rate: Adam's learning rate.
         beta_1: Adam's first-moment decay.
         epsilon: Adam's epsilon.
+        check_memory: Estimate the run's peak memory from the images' sizes before reading
+            them or building the model, and refuse a run that cannot fit
+            (``check_memory_fits``). ``False`` skips the check, for experts who know better
+            than the estimate.
 
     Returns:
         ``StyleTransferResult(best_img, best_loss, history)``: the uint8 RGB image with the
@@ -516,6 +552,7 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
 
     Raises:
         ValueError: An argument is out of range, or an image is too small for VGG19.
+        InsufficientMemoryError: (a ``ValueError``) the run cannot fit in memory.
     """
     # Every argument is checked before any image is read or any model is built.
     profile = get_profile()
@@ -531,6 +568,12 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
         raise ValueError(f"init must be 'content' or 'noise'; got {init!r}")
     max_dim = profile.max_dim if max_dim is None else max_dim
     check_max_dim(max_dim)
+    if check_memory:
+        # From the files' headers (nothing decoded yet) or the arrays' shapes.
+        sizes = [image_size(image, max_dim) if isinstance(image, (str, os.PathLike))
+                 else as_batch(image, None).shape[2:0:-1] for image in (content_path, style_path)]
+        width, height = max(sizes, key=lambda size: size[0] * size[1])
+        check_memory_fits(int(height), int(width))
 
     content_image = as_batch(content_path, max_dim)
     style_image = as_batch(style_path, max_dim)
