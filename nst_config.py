@@ -20,9 +20,11 @@ import numpy as np
 
 __all__ = [
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1",
-    "EPSILON", "OPTIMIZERS", "PRECISIONS", "LBFGS_HISTORY", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
+    "EPSILON", "OPTIMIZERS", "PRECISIONS", "BFLOAT16_MIN_SIDE", "LBFGS_HISTORY", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
     "PROFILE_ENV_VAR", "WEIGHTS_ENV_VAR", "CACHE_ENV_VAR", "Profile", "PROFILES", "PROFILE_NAMES",
-    "profile_named", "quiet_tensorflow_logs",
+    "profile_named", "quiet_tensorflow_logs", "VGG19_BLOCK_CHANNELS", "VGG19_BLOCK_CONVS", "MEMORY_CPU_OVERHEAD_BYTES", "MEMORY_GPU_OVERHEAD_BYTES",
+    "MEMORY_ACTIVATION_FACTOR", "MEMORY_USABLE_FRACTION", "CLAIM_STALE_ENV_VAR", "CLAIM_STALE_SECONDS",
+    "LOCK_STALE_SECONDS", "BATCH_POLL_SECONDS", "BATCH_RECORD", "CONTACT_SHEET",
 ]
 
 # ---------------------------------------------------------------------------
@@ -40,6 +42,7 @@ EPSILON = 0.1
 # Beyond the article (notebook 07): the optimisers and precisions the loop offers.
 OPTIMIZERS = ("adam", "lbfgs")  # the article's Adam; SciPy's L-BFGS-B, which the paper recommends
 PRECISIONS = ("auto", "float32", "bfloat16")  # "auto": bfloat16 only where the hardware makes it faster
+BFLOAT16_MIN_SIDE = 128  # "auto" keeps small images in float32: there the casts cost more than bfloat16 saves
 LBFGS_HISTORY = 10  # correction pairs L-BFGS keeps (SciPy's maxcor)
 
 # ImageNet channel means that VGG19 was trained with, in its BGR channel order.
@@ -48,6 +51,47 @@ VGG_MEAN_BGR.flags.writeable = False  # shared by every module: nobody may chang
 
 # VGG19 pools four times before block5, so smaller images have no block5 features.
 MIN_IMAGE_SIDE = 16
+
+# VGG19's five blocks: channels of their convolutions and how many convolutions each has; a 2x2
+# max-pool halves the image between blocks. The memory estimate counts activations from these.
+VGG19_BLOCK_CHANNELS = (64, 128, 256, 512, 512)
+VGG19_BLOCK_CONVS = (2, 2, 4, 4, 4)
+
+# ---------------------------------------------------------------------------
+# Memory: the estimate checked before a run (nst_memory), calibrated with tools/memory_benchmark.py
+# ---------------------------------------------------------------------------
+
+# Whole-process peak RSS on CPU = overhead + factor x (bytes of one forward pass's activations),
+# plus the image and the optimiser's state (nst_memory). Fitted to the peaks measured by
+# tools/memory_benchmark.py (Intel Xeon, 2 cores, TensorFlow 2.21, Adam, 3 compiled iterations,
+# 128 to 1024 px, two runs; table in the README): the process holds about 760-780 MiB once
+# TensorFlow is imported and the model built; the peak then grows by 1.5 to 1.8 times the
+# activations (the same size measured up to 13% apart between runs on this shared machine).
+# The values below cover the highest peaks seen: the estimate is 0 to 15% above the measured.
+MEMORY_CPU_OVERHEAD_BYTES = 830 * 2**20
+MEMORY_ACTIVATION_FACTOR = 1.8
+# On a GPU: the weights, cuDNN's workspace and TensorFlow's context (not calibrated: no GPU was
+# at hand when the estimate was measured; the activation factor is assumed to be the CPU's).
+MEMORY_GPU_OVERHEAD_BYTES = 1024 * 2**20
+# A run is refused when its estimate exceeds this fraction of the memory the device has.
+MEMORY_USABLE_FRACTION = 0.9
+
+# ---------------------------------------------------------------------------
+# Several workers on one batch folder (nst_batch)
+# ---------------------------------------------------------------------------
+
+# What a batch folder holds besides one PNG per pair.
+BATCH_RECORD = "batch.json"
+CONTACT_SHEET = "contact_sheet.png"
+
+# A worker refreshes the claim on the pair it paints every quarter of this; a claim not refreshed
+# for this long (its worker was killed, or its machine lost) is taken over by another worker.
+CLAIM_STALE_ENV_VAR = "NST_CLAIM_STALE_SECONDS"
+CLAIM_STALE_SECONDS = 120.0
+# The batch record's lock is held for milliseconds; one older than this was left by a killed worker.
+LOCK_STALE_SECONDS = 30.0
+# How often a worker with nothing left to claim looks whether the others have finished.
+BATCH_POLL_SECONDS = 1.0
 
 # ---------------------------------------------------------------------------
 # Folders and environment variables

@@ -23,13 +23,15 @@ from typing import Callable, Iterator, NamedTuple, Sequence
 import numpy as np
 import tensorflow as tf
 
-from nst_config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LBFGS_HISTORY, LEARNING_RATE, MEDIA_DIR,
-                        MIN_IMAGE_SIDE, OPTIMIZERS, OUTPUTS_DIR, PRECISIONS, PROFILE_ENV_VAR, PROFILES, REPO_ROOT,
-                        STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR, Profile, profile_named)
+import nst_memory
+from nst_config import (BETA_1, BFLOAT16_MIN_SIDE, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LBFGS_HISTORY,
+                        LEARNING_RATE, MEDIA_DIR, MIN_IMAGE_SIDE, OPTIMIZERS, OUTPUTS_DIR, PRECISIONS, PROFILE_ENV_VAR,
+                        PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR, Profile, profile_named)
 from nst_device import cpu_has_fast_bfloat16, cpu_model
 from nst_display import (LiveProgress, contact_sheet, imshow, jpeg_image, plot_history, save_gif, show_results,
                          to_uint8)
-from nst_images import ImageSource, as_batch, check_max_dim, read_credits, read_image, save_image
+from nst_images import ImageSource, as_batch, check_max_dim, image_size, read_credits, read_image, save_image
+from nst_memory import InsufficientMemoryError, MemoryEstimate
 from nst_weights import VGG19_CONV_LAYERS, VGG19Weights, WeightsUnavailableError, find_vgg19_weights, load_vgg19
 
 __all__ = [
@@ -37,8 +39,10 @@ __all__ = [
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1", "EPSILON",
     "VGG_MEAN_BGR", "MEDIA_DIR", "OUTPUTS_DIR", "REPO_ROOT", "PROFILES", "Profile", "get_profile", "device_name",
     "OPTIMIZERS", "PRECISIONS", "preferred_precision",
+    # memory (nst_memory)
+    "check_memory_fits", "MemoryEstimate", "InsufficientMemoryError",
     # images
-    "load_img", "load_and_process_img", "deprocess_img", "read_image", "save_image", "read_credits",
+    "load_img", "load_and_process_img", "deprocess_img", "read_image", "image_size", "save_image", "read_credits",
     # the model and its weights
     "get_model", "model_precision", "load_vgg19", "find_vgg19_weights", "VGG19Weights", "WeightsUnavailableError",
     # the losses
@@ -80,14 +84,20 @@ def device_name() -> str:
     return f"CPU: {cpu_model()} ({os.cpu_count()} cores)"
 
 
-def preferred_precision() -> str:
+def preferred_precision(image_side: int | None = None) -> str:
     """The precision ``precision="auto"`` picks for VGG19 on this machine.
 
-    ``"bfloat16"`` where the hardware multiplies bfloat16 matrices natively: a GPU of compute
-    capability 8.0 or later (Ampere and newer), or a CPU with AMX-BF16 tiles. ``"float32"``
-    everywhere else, where bfloat16 would be emulated and could be slower.
-    ``tools/benchmark.py`` measures both on the machine at hand.
+    ``"bfloat16"`` where the hardware multiplies bfloat16 matrices natively (a GPU of compute
+    capability 8.0 or later, Ampere and newer, or a CPU with AMX-BF16 tiles) and the image is
+    large enough for that to pay: below ``BFLOAT16_MIN_SIDE`` pixels on its longest side the casts
+    cost about as much as bfloat16 saves. ``"float32"`` everywhere else, where bfloat16 would be
+    emulated and could be slower. ``tools/benchmark.py`` measures both on the machine at hand.
+
+    Args:
+        image_side: The longest side of the images of the run; ``None`` leaves size out of it.
     """
+    if image_side is not None and image_side < BFLOAT16_MIN_SIDE:
+        return "float32"
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
@@ -99,6 +109,34 @@ def _resolve_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; got {precision!r}")
     return preferred_precision() if precision == "auto" else precision
+
+
+def check_memory_fits(height: int, width: int, *, optimizer: str = "adam", precision: str = "float32",
+                      lbfgs_history: int = LBFGS_HISTORY,
+                      layers: Sequence[str] = (*STYLE_LAYERS, *CONTENT_LAYERS)) -> MemoryEstimate:
+    """Refuses a run that cannot fit in the memory of the device TensorFlow computes on.
+
+    Estimates the run's peak memory (``nst_memory.estimate_peak_memory``) and compares it with
+    what the device has: available RAM on a CPU, the card's memory on a GPU.
+
+    Args:
+        height: Image height in pixels (of the larger of the content and style images).
+        width: Image width in pixels.
+        optimizer: ``"adam"`` or ``"lbfgs"``.
+        precision: ``"float32"`` or ``"bfloat16"``.
+        lbfgs_history: L-BFGS's ``m``, the correction pairs it keeps.
+        layers: The VGG19 layers the model outputs.
+
+    Returns:
+        The ``MemoryEstimate``.
+
+    Raises:
+        InsufficientMemoryError: (a ``ValueError``) the run cannot fit; the message gives the
+            estimate, the limit and the largest ``max_dim`` that fits.
+    """
+    device = "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+    return nst_memory.check_fits(height, width, device=device, optimizer=optimizer, precision=precision,
+                                 lbfgs_history=lbfgs_history, layers=layers)
 
 
 def _profile_max_dim(max_dim: int | None) -> int:
@@ -675,7 +713,8 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
                        seed: int | None = None, weights: VGG19Weights | str | os.PathLike | None = "auto",
                        learning_rate: float = LEARNING_RATE, beta_1: float = BETA_1, epsilon: float = EPSILON,
                        optimizer: str = "adam", tv_weight: float = 0.0, scales: Sequence[int] | None = None,
-                       precision: str = "auto", target_model: tf.keras.Model | None = None) -> StyleTransferResult:
+                       precision: str = "auto", target_model: tf.keras.Model | None = None,
+                       check_memory: bool = True) -> StyleTransferResult:
     """Runs Gatys et al.'s optimisation with the article's recipe, or faster variants of it.
 
     Args:
@@ -710,6 +749,10 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
         target_model: The model that computes the targets, once per scale; by default ``model``.
             For a bfloat16 ``model`` pass a float32 one (built here when both are ``None``):
             exact targets keep a bfloat16 run's loss within about a percent of float32's.
+        check_memory: Estimate the run's peak memory from the images' sizes before reading
+            them or building the model, and refuse a run that cannot fit
+            (``check_memory_fits``). ``False`` skips the check, for experts who know better
+            than the estimate.
 
     Returns:
         ``StyleTransferResult(best_img, best_loss, history)``: the uint8 RGB image with the
@@ -718,6 +761,7 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
 
     Raises:
         ValueError: An argument is out of range, or an image is too small for VGG19.
+        InsufficientMemoryError: (a ``ValueError``) the run cannot fit in memory.
     """
     # Every argument is checked before any image is read or any model is built.
     profile = get_profile()
@@ -733,16 +777,25 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
         raise ValueError(f"init must be 'content' or 'noise'; got {init!r}")
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}; got {optimizer!r}")
-    if model is None:
-        precision = _resolve_precision(precision)
-    elif precision not in ("auto", model_precision(model)):
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}; got {precision!r}")
+    if model is not None and precision not in ("auto", model_precision(model)):
         raise ValueError(f"precision {precision!r} contradicts the given model, which computes in "
                          f"{model_precision(model)}; pass precision='auto' or build the model with get_model(precision=...)")
-    else:
-        precision = model_precision(model)
     check_max_dim(max_dim)
     levels = _check_scales(scales, max_dim) or (max_dim,)
     per_level = _iterations_per_level(profile.iterations if num_iterations is None else num_iterations, len(levels))
+    # The result's size, from the files' headers (nothing decoded yet) or the arrays' shapes.
+    final = levels[-1] if scales is not None else max_dim
+    sizes = [image_size(image, _profile_max_dim(final)) if isinstance(image, (str, os.PathLike))
+             else _at_size(image, final, scales is not None).shape[2:0:-1] for image in (content_path, style_path)]
+    width, height = (int(side) for side in max(sizes, key=lambda size: size[0] * size[1]))
+    if model is not None:
+        precision = model_precision(model)
+    elif precision == "auto":
+        precision = preferred_precision(max(width, height))
+    if check_memory:
+        check_memory_fits(height, width, optimizer=optimizer, precision=precision)
 
     pairs = [(_at_size(content_path, size, scales is not None), _at_size(style_path, size, scales is not None))
              for size in levels]

@@ -3,14 +3,27 @@
 Plumbing, not part of the lesson: notebook 02 teaches ``load_img`` in a few lines; this is the
 robust version behind it, for people who bring their own images. It uses Pillow and NumPy only
 (no TensorFlow), and every error names the file and says what was expected.
+
+Decompression bombs: a small file that decodes to a huge picture (a 400 KB PNG of 20000x20000
+pixels) is refused before it is decoded, with a ``ValueError`` giving its pixel count and the
+limit. The limit is Pillow's own ``PIL.Image.MAX_IMAGE_PIXELS`` (89,478,485 pixels by default,
+about 256 MiB as 8-bit RGB), the one source of that number: set it higher (or to ``None``) in
+your own code to read a genuinely huge scan. Pillow only *warns* between that limit and twice
+it (``DecompressionBombWarning``) and raises ``DecompressionBombError`` above; this module
+refuses both alike, because a style transfer resizes every image to a few hundred pixels and an
+image of that size is far more likely a mistake or an attack than a wish.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import struct
 import urllib.parse
 import urllib.request
+import uuid
+import warnings
 from pathlib import Path
 from typing import Union
 
@@ -19,7 +32,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nst_config import MIN_IMAGE_SIDE
 
-__all__ = ["ImageSource", "is_url", "check_max_dim", "read_image", "as_batch", "image_format", "save_image",
+__all__ = ["ImageSource", "is_url", "check_max_dim", "scaled_size", "image_size", "read_image", "as_batch", "image_format", "save_image",
            "read_credits"]
 
 # A path, an http(s) URL, or an RGB array (height, width, 3) or batch of one (1, height, width, 3).
@@ -33,8 +46,30 @@ def is_url(source: object) -> bool:
     return isinstance(source, str) and urllib.parse.urlparse(source).scheme in ("http", "https")
 
 
-def _open_image(source: str | os.PathLike) -> Image.Image:
-    """Opens a path or URL as a fully decoded PIL image, with errors that name the source."""
+# What Pillow raises for malformed files besides OSError: truncated or fuzzed headers end in any
+# of these (Pillow's own fuzzing harness expects them), so each becomes a message naming the file.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, TypeError, KeyError,
+                  ZeroDivisionError)
+
+
+def _bomb_message(name: str, pixels: str) -> str:
+    return (f"{name} is {pixels}, more than the limit of {int(Image.MAX_IMAGE_PIXELS):,} pixels (Pillow's "
+            "MAX_IMAGE_PIXELS): it may be a decompression bomb, so it was not decoded; use a smaller image")
+
+
+def _check_pixel_count(size: tuple[int, int], name: str) -> None:
+    """Refuses a decompression bomb: more pixels than Pillow's ``MAX_IMAGE_PIXELS`` limit."""
+    width, height = size
+    if Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS:
+        raise ValueError(_bomb_message(name, f"{width}x{height} = {width * height:,} pixels"))
+
+
+def _open_header(source: str | os.PathLike) -> tuple[Image.Image, str]:
+    """Opens a path or URL and reads only its header; refuses decompression bombs.
+
+    Returns:
+        The lazily opened PIL image (not decoded yet) and the name to use in messages.
+    """
     if is_url(source):
         request = urllib.request.Request(str(source), headers={"User-Agent": _USER_AGENT})
         try:
@@ -53,12 +88,36 @@ def _open_image(source: str | os.PathLike) -> Image.Image:
             raise ValueError(f"{path} is empty (0 bytes); expected an image file such as a JPEG or PNG")
         stream, name = path, str(path)
     try:
-        img = Image.open(stream)
-        img.load()  # decode now, so a truncated file fails here and not later
+        with warnings.catch_warnings():
+            # Pillow warns between its limit and twice it; _check_pixel_count refuses those images.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(stream)
+    except Image.DecompressionBombError as exc:
+        # Above twice its limit Pillow refuses on its own, naming the pixel count in its message.
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        raise ValueError(_bomb_message(name, pixels)) from None
     except UnidentifiedImageError:
         raise ValueError(f"{name} is not an image file Pillow can read (expected e.g. JPEG or PNG)") from None
-    except (OSError, SyntaxError) as exc:
+    except _DECODE_ERRORS as exc:
         raise ValueError(f"{name} could not be decoded, it may be truncated or corrupt: {exc}") from exc
+    try:
+        _check_pixel_count(img.size, name)
+    except ValueError:
+        img.close()
+        raise
+    return img, name
+
+
+def _open_image(source: str | os.PathLike) -> Image.Image:
+    """Opens a path or URL as a fully decoded PIL image, with errors that name the source."""
+    img, name = _open_header(source)
+    try:
+        img.load()  # decode now, so a truncated file fails here and not later
+    except _DECODE_ERRORS as exc:
+        raise ValueError(f"{name} could not be decoded, it may be truncated or corrupt: {exc}") from exc
+    except MemoryError:
+        raise ValueError(f"{name} is too large to decode in the memory available") from None
     return img
 
 
@@ -84,6 +143,39 @@ def check_max_dim(max_dim: int | None) -> None:
         raise ValueError(f"max_dim must be an integer of at least {MIN_IMAGE_SIDE} pixels or None; got {max_dim!r}")
 
 
+def scaled_size(size: tuple[int, int], max_dim: int | None) -> tuple[int, int]:
+    """The ``(width, height)`` an image of ``size`` gets in ``read_image``: longest side ``max_dim``.
+
+    Args:
+        size: ``(width, height)`` in pixels.
+        max_dim: Longest side after resizing; ``None`` keeps ``size``.
+
+    Raises:
+        ValueError: ``max_dim`` is invalid.
+    """
+    check_max_dim(max_dim)
+    if max_dim is None:
+        return size
+    scale = max_dim / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def image_size(source: str | os.PathLike, max_dim: int | None = None) -> tuple[int, int]:
+    """The ``(width, height)`` that ``read_image(source, max_dim)`` returns, from the header alone.
+
+    Nothing is decoded, so this is cheap, and it lets a caller check that a run fits in memory
+    before reading and resizing anything (EXIF rotation may swap the two; the pixel count stays).
+    A URL is downloaded.
+
+    Raises:
+        The errors of ``read_image``, decompression bombs included.
+    """
+    check_max_dim(max_dim)
+    img, _ = _open_header(source)
+    with img:
+        return scaled_size(img.size, max_dim)
+
+
 def read_image(source: str | os.PathLike, max_dim: int | None = None) -> np.ndarray:
     """Reads an image file or URL as a float32 RGB batch of one.
 
@@ -100,15 +192,14 @@ def read_image(source: str | os.PathLike, max_dim: int | None = None) -> np.ndar
 
     Raises:
         FileNotFoundError: The file does not exist.
-        ValueError: The file is empty, not an image, truncated, or ``max_dim`` is invalid.
+        ValueError: The file is empty, not an image, truncated or corrupt, a decompression bomb
+            (more pixels than Pillow's ``MAX_IMAGE_PIXELS``), or ``max_dim`` is invalid.
         ConnectionError: A URL could not be downloaded.
     """
     check_max_dim(max_dim)
     img = _to_rgb(ImageOps.exif_transpose(_open_image(source)))
     if max_dim is not None:
-        scale = max_dim / max(img.size)
-        new_size = (max(1, round(img.size[0] * scale)), max(1, round(img.size[1] * scale)))
-        img = img.resize(new_size, Image.Resampling.LANCZOS)
+        img = img.resize(scaled_size(img.size, max_dim), Image.Resampling.LANCZOS)
     return np.asarray(img, dtype=np.float32)[np.newaxis]
 
 
@@ -167,7 +258,8 @@ def save_image(image: np.ndarray, output: Path, force: bool = False) -> None:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format=image_format(output))
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.{os.getpid()}.partial")
+    # Unique across processes and machines (a batch folder may be shared by several workers).
+    partial = output.with_name(f".{output.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.partial")
     partial.write_bytes(buffer.getvalue())
     try:
         if force:

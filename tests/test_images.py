@@ -202,3 +202,35 @@ def test_contact_sheet_lays_out_styles_across_and_contents_down():
     np.testing.assert_array_equal(centre(2, 1), (0, 255, 0))   # pair (1, 0)
     with pytest.raises(ValueError, match="at least one content and one style"):
         nst.contact_sheet([], [("green", green)], {})
+
+
+def test_decompression_bomb_is_refused_with_its_pixel_count_and_the_limit(tmp_path):
+    from bombs import write_bomb
+
+    bomb = write_bomb(tmp_path / "bomb.png")  # 20000 x 20000, about 50 KB
+    assert bomb.stat().st_size < 500_000
+    limit = f"{Image.MAX_IMAGE_PIXELS:,}"
+    with pytest.raises(ValueError, match=rf"bomb\.png is 400,000,000 pixels, more than the limit of {limit}"):
+        nst.load_img(bomb, max_dim=64)
+    with pytest.raises(ValueError, match="decompression bomb"):
+        nst.read_image(bomb)
+
+
+def test_image_between_pillows_warning_and_error_limits_is_refused_without_a_warning(tmp_path):
+    import warnings
+
+    from bombs import write_bomb
+
+    big = write_bomb(tmp_path / "big.png", 10000, 10000)  # Pillow itself would only warn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning, DecompressionBombWarning included, fails the test
+        with pytest.raises(ValueError, match=r"big\.png is 10000x10000 = 100,000,000 pixels, more than the limit"):
+            nst.load_img(big, max_dim=64)
+        with pytest.raises(ValueError, match="decompression bomb"):
+            nst.image_size(big, 64)
+
+
+def test_image_size_reads_the_header_and_matches_read_image():
+    for max_dim in (None, 64, 1000):
+        width, height = nst.image_size(MEDIA / "crab.jpg", max_dim)
+        assert nst.read_image(MEDIA / "crab.jpg", max_dim).shape == (1, height, width, 3)

