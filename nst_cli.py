@@ -36,7 +36,8 @@ from pathlib import Path
 
 import nst_batch
 from nst_config import (BATCH_POLL_SECONDS, BATCH_RECORD, CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS, CONTACT_SHEET,
-                        CONTENT_WEIGHT, PROFILE_ENV_VAR, PROFILE_NAMES, STYLE_WEIGHT, quiet_tensorflow_logs)
+                        CONTENT_WEIGHT, OPTIMIZERS, PRECISIONS, PROFILE_ENV_VAR, PROFILE_NAMES, STYLE_WEIGHT, Profile,
+                        Recipe, quiet_tensorflow_logs)
 
 PROG = "python -m nst_cli"
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
@@ -62,8 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-s", "--style", nargs="+", default=[], metavar="STYLE", help="batch: style images")
     parser.add_argument("-o", "--output", required=True, type=Path,
                         help="one pair: the result file (e.g. out.png); batch: the output folder")
-    parser.add_argument("--max-dim", type=int, help="longest side of the images in pixels (default: the profile's)")
-    parser.add_argument("--iterations", type=int, help="optimisation steps per pair (default: the profile's)")
+    parser.add_argument("--max-dim", type=int,
+                        help="longest side of the result in pixels, in one level (default: the profile's scales)")
+    parser.add_argument("--scales", type=int, nargs="+", metavar="PX",
+                        help="coarse to fine: image sizes, the last being the result's; each level starts from the "
+                             "previous result, upsampled (default: the profile's)")
+    parser.add_argument("--iterations", type=int, nargs="+", metavar="N",
+                        help="Adam steps or L-BFGS evaluations per pair: one number, or one per scale "
+                             "(default: the profile's)")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS,
+                        help="adam (the article's) or lbfgs (SciPy's L-BFGS-B, the paper's; faster to a result) "
+                             "(default: the profile's)")
+    parser.add_argument("--tv-weight", type=float, metavar="W",
+                        help="weight of the total-variation loss, against grain; 0 is the article (default: the profile's)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="VGG19's precision: auto (default: bfloat16 where the hardware makes it faster, "
+                             "else float32), float32, or bfloat16")
     parser.add_argument("--content-weight", type=float, default=CONTENT_WEIGHT,
                         help=f"weight of the content loss (default: {CONTENT_WEIGHT:g})")
     parser.add_argument("--style-weight", type=float, default=STYLE_WEIGHT,
@@ -106,8 +121,30 @@ def _stem(source: str) -> str:
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
-    if args.iterations is not None and args.iterations < 1:
-        raise UsageError(f"--iterations must be a positive integer; got {args.iterations}")
+    from nst_images import check_max_dim
+
+    for value in args.iterations or ():
+        if value < 1:
+            raise UsageError(f"--iterations must be a positive integer; got {value}")
+    for value in args.scales or ():
+        try:
+            check_max_dim(value)
+        except ValueError:
+            raise UsageError(f"--scales: each size must be an integer of at least 16 pixels; got {value}") from None
+    if args.scales:
+        if any(later <= earlier for earlier, later in zip(args.scales, args.scales[1:])):
+            raise UsageError(f"--scales must increase from coarse to fine (the last is the result's size); "
+                             f"got {' '.join(map(str, args.scales))}")
+        if args.max_dim is not None and args.max_dim != args.scales[-1]:
+            raise UsageError(f"--max-dim {args.max_dim} contradicts --scales {' '.join(map(str, args.scales))}, "
+                             "whose last size is the result's; give one of them")
+        if args.iterations and len(args.iterations) not in (1, len(args.scales)):
+            raise UsageError(f"--iterations takes one number, or one per scale ({len(args.scales)}); "
+                             f"got {len(args.iterations)}")
+    elif args.iterations and len(args.iterations) > 1:
+        raise UsageError("several --iterations need as many --scales")
+    if args.tv_weight is not None and not 0 <= args.tv_weight < float("inf"):  # also refuses NaN
+        raise UsageError(f"--tv-weight must be a finite number >= 0; got {args.tv_weight}")
     try:
         nst_batch.claim_timeout(args.claim_timeout)
     except ValueError as exc:
@@ -152,18 +189,36 @@ def make_plan(args: argparse.Namespace) -> Plan:
     return Plan([Pair(args.pair[0], args.pair[1], args.output)], False, args.output)
 
 
-def _check_memory(nst, plan: Plan, max_dim: int) -> dict[str, tuple[int, int]]:
+def resolve_recipe(args: argparse.Namespace, profile: Profile, batch: bool) -> Recipe:
+    """What this invocation runs: the profile's recipe, with the options given on the line.
+
+    ``--max-dim`` alone means one level at that size; ``--iterations`` with one number applies
+    to every level. Without ``--iterations`` a level gets the recipe's count for its position
+    from the end (so one level at ``--max-dim`` gets the recipe's final-level count).
+    """
+    recipe = profile.command_line
+    defaults = recipe.gallery_iterations if batch else recipe.iterations
+    scales = tuple(args.scales or ((args.max_dim,) if args.max_dim is not None else recipe.scales))
+    if args.iterations:
+        iterations = tuple(args.iterations) * (len(scales) if len(args.iterations) == 1 else 1)
+    else:
+        iterations = tuple(defaults[max(0, len(defaults) - len(scales) + level)] for level in range(len(scales)))
+    return Recipe(optimizer=args.optimizer or recipe.optimizer, scales=scales, iterations=iterations,
+                  gallery_iterations=iterations, tv_weight=recipe.tv_weight if args.tv_weight is None else args.tv_weight)
+
+
+def _check_memory(nst, plan: Plan, max_dim: int, optimizer: str, precision: str) -> dict[str, tuple[int, int]]:
     """Reads every image's header (a bad file or a decompression bomb fails here) and refuses a
     size that cannot fit in memory, all before anything is decoded or the model is built."""
     from nst_images import image_size
 
     sizes = {source: image_size(source, max_dim) for pair in plan.pairs for source in (pair.content, pair.style)}
     width, height = max(sizes.values(), key=lambda size: size[0] * size[1])
-    nst.check_memory_fits(height, width)
+    nst.check_memory_fits(height, width, optimizer=optimizer, precision=precision)
     return sizes
 
 
-def _painter(nst, args: argparse.Namespace, images: dict, iterations: int, model, bar):
+def _painter(nst, args: argparse.Namespace, images: dict, recipe: Recipe, models: tuple, bar):
     """A function that paints one pair and saves it; returns the result."""
 
     def paint(pair: Pair, number: int, total: int, force: bool):
@@ -173,16 +228,20 @@ def _painter(nst, args: argparse.Namespace, images: dict, iterations: int, model
             bar.set_postfix(loss=f"{step.total_loss:.3e}", refresh=False)
             bar.update(1)
 
+        model, target_model = models
         result = nst.run_style_transfer(
-            images[pair.content], images[pair.style], iterations, args.content_weight, args.style_weight,
-            seed=args.seed, compiled=not args.eager, callback=show_progress, model=model, check_memory=False)
+            images[pair.content], images[pair.style], list(recipe.iterations), args.content_weight,
+            args.style_weight, seed=args.seed, compiled=not args.eager, callback=show_progress, model=model,
+            target_model=target_model, optimizer=recipe.optimizer, tv_weight=recipe.tv_weight,
+            scales=recipe.scales if len(recipe.scales) > 1 else None, check_memory=False)
         nst.save_image(result.best_img, pair.output, force)
         history = result.history
         seconds = history.seconds[-1]
         height, width = result.best_img.shape[:2]
+        steps = "iterations" if recipe.optimizer == "adam" else "evaluations"
         bar.write(f"Saved {pair.output} ({width}x{height}) | best loss {result.best_loss:.4e} at iteration "
-                  f"{history.best_iteration} | {len(history.iterations)} iterations in {seconds:.1f} s "
-                  f"({seconds / len(history.iterations):.3f} s/iteration)", file=sys.stdout)
+                  f"{history.best_iteration} | {len(history.iterations)} {steps} in {seconds:.1f} s "
+                  f"({seconds / len(history.iterations):.3f} s each)", file=sys.stdout)
         return result
 
     return paint
@@ -198,9 +257,11 @@ def _run(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     profile = nst.get_profile(args.profile)
-    max_dim = args.max_dim if args.max_dim is not None else profile.max_dim
-    iterations = args.iterations or (profile.gallery_iterations if plan.batch else profile.iterations)
-    _check_memory(nst, plan, max_dim)
+    recipe = resolve_recipe(args, profile, plan.batch)
+    max_dim = recipe.scales[-1]
+    precision = nst.preferred_precision(max_dim) if args.precision == "auto" else args.precision
+    iterations = sum(recipe.iterations)  # per pair
+    _check_memory(nst, plan, max_dim, recipe.optimizer, precision)
     # Load every image first: a bad file fails now, not after an hour of painting.
     images = {source: nst.load_img(source, max_dim) for pair in plan.pairs for source in (pair.content, pair.style)}
     record_path = plan.output / BATCH_RECORD
@@ -218,20 +279,25 @@ def _run(args: argparse.Namespace) -> int:
 
     todo = [pair for pair in plan.pairs if not is_done(pair)]
     device = nst.device_name()
-    print(f"Run {profile}.\nThis run: {max_dim} px, {iterations} iterations per pair, on {device}.")
+    print(f"Run {profile}.\nThis run: {recipe}; VGG19 in {precision}; on {device}.")
     if plan.batch:
         print(f"{len(plan.pairs)} pairs: {len(plan.pairs) - len(todo)} already done (skipped), {len(todo)} to paint.")
     weights = nst.find_vgg19_weights(args.weights) if todo else None
-    model = nst.get_model(weights=weights) if todo else None
+    model = nst.get_model(weights=weights, precision=precision) if todo else None
+    # A bfloat16 model's targets come from a float32 one: exact targets keep the loss within 1%.
+    target_model = nst.get_model(weights=weights, verbose=False) if todo and precision == "bfloat16" else model
 
     settings = {"max_dim": max_dim, "iterations": iterations, "content_weight": args.content_weight,
                 "style_weight": args.style_weight, "seed": args.seed, "compiled": not args.eager,
-                "learning_rate": nst.LEARNING_RATE, "beta_1": nst.BETA_1, "epsilon": nst.EPSILON,
-                "profile": profile.name}
+                "optimizer": recipe.optimizer, "scales": list(recipe.scales),
+                "iterations_per_scale": list(recipe.iterations), "tv_weight": recipe.tv_weight,
+                "precision": precision, "profile": profile.name}
+    if recipe.optimizer == "adam":
+        settings.update(learning_rate=nst.LEARNING_RATE, beta_1=nst.BETA_1, epsilon=nst.EPSILON)
     worker = nst_batch.worker_id()
     mine: dict[str, float] = {}  # result name -> seconds, for the pairs this worker painted
     with tqdm(total=len(todo) * iterations, unit="it", file=sys.stderr, smoothing=0.1, disable=not todo) as bar:
-        paint = _painter(nst, args, images, iterations, model, bar)
+        paint = _painter(nst, args, images, recipe, (model, target_model), bar)
         pending, waiting_said = list(todo), False
         while pending:
             for pair in list(pending):

@@ -21,7 +21,7 @@ import numpy as np
 __all__ = [
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1",
     "EPSILON", "OPTIMIZERS", "PRECISIONS", "BFLOAT16_MIN_SIDE", "LBFGS_HISTORY", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
-    "PROFILE_ENV_VAR", "WEIGHTS_ENV_VAR", "CACHE_ENV_VAR", "Profile", "PROFILES", "PROFILE_NAMES",
+    "PROFILE_ENV_VAR", "WEIGHTS_ENV_VAR", "CACHE_ENV_VAR", "Recipe", "Profile", "PROFILES", "PROFILE_NAMES",
     "profile_named", "quiet_tensorflow_logs", "VGG19_BLOCK_CHANNELS", "VGG19_BLOCK_CONVS", "MEMORY_CPU_OVERHEAD_BYTES", "MEMORY_GPU_OVERHEAD_BYTES",
     "MEMORY_ACTIVATION_FACTOR", "MEMORY_USABLE_FRACTION", "CLAIM_STALE_ENV_VAR", "CLAIM_STALE_SECONDS",
     "LOCK_STALE_SECONDS", "BATCH_POLL_SECONDS", "BATCH_RECORD", "CONTACT_SHEET",
@@ -111,15 +111,41 @@ CACHE_ENV_VAR = "NST_CACHE_DIR"
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """How the command line paints in a profile: the best picture within the profile's time.
+
+    Attributes:
+        optimizer: ``"adam"`` or ``"lbfgs"``.
+        scales: Image sizes from coarse to fine; the last is the result's size.
+        iterations: Adam steps or L-BFGS evaluations at each scale, for one pair.
+        gallery_iterations: The same for each pair of a batch.
+        tv_weight: Weight of the total-variation loss (0 is the article).
+    """
+
+    optimizer: str
+    scales: tuple[int, ...]
+    iterations: tuple[int, ...]
+    gallery_iterations: tuple[int, ...]
+    tv_weight: float
+
+    def __str__(self) -> str:
+        steps = "steps" if self.optimizer == "adam" else "evaluations"
+        levels = " then ".join(f"{n} {steps} at {s} px" for s, n in zip(self.scales, self.iterations))
+        tv = f", total variation weight {self.tv_weight:g}" if self.tv_weight else ""
+        return f"{'Adam' if self.optimizer == 'adam' else 'L-BFGS'}, {levels}{tv}"
+
+
+@dataclass(frozen=True)
 class Profile:
-    """Image size and iteration counts for one kind of run; the one place they are set.
+    """Image sizes and iteration counts for one kind of run; the one place they are set.
 
     Attributes:
         name: ``"test"``, ``"cpu"`` or ``"gpu"``.
-        max_dim: Longest image side in pixels.
-        iterations: Iterations of the main style transfer (notebook 05, the command line).
+        max_dim: Longest image side in pixels of the lessons' runs (notebooks 01 to 06).
+        iterations: Iterations of the lessons' main style transfer (notebook 05).
         timing_iterations: Iterations used to time eager against compiled steps.
-        gallery_iterations: Iterations per pair in the gallery (notebook 06, command-line batches).
+        gallery_iterations: Iterations per pair in the lessons' gallery (notebook 06).
+        command_line: What the command line runs (``python -m nst_cli``).
         description: What the profile is for.
     """
 
@@ -128,6 +154,7 @@ class Profile:
     iterations: int
     timing_iterations: int
     gallery_iterations: int
+    command_line: Recipe
     description: str
 
     def __str__(self) -> str:
@@ -137,10 +164,16 @@ class Profile:
 
 PROFILES = {
     "test": Profile("test", max_dim=64, iterations=10, timing_iterations=3, gallery_iterations=5,
+                    command_line=Recipe("adam", (64,), (10,), (5,), 0.0),
                     description="tiny and fast, for the automated tests"),
+    # The command line: L-BFGS from 192 to 384 px with total variation makes a larger, smoother
+    # picture in about the time the article's Adam needed for 400 steps at 256 px on a 2-core CPU
+    # (tools/benchmark.py; notebook 07).
     "cpu": Profile("cpu", max_dim=256, iterations=400, timing_iterations=10, gallery_iterations=200,
+                   command_line=Recipe("lbfgs", (192, 384), (100, 150), (60, 90), 3e3),
                    description="a clearly stylised result in minutes on a laptop CPU"),
     "gpu": Profile("gpu", max_dim=512, iterations=1000, timing_iterations=50, gallery_iterations=1000,
+                   command_line=Recipe("adam", (512,), (1000,), (1000,), 0.0),
                    description="the article's full-size run"),
 }
 PROFILE_NAMES = tuple(PROFILES)

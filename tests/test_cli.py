@@ -1,5 +1,6 @@
 """The command line: python -m nst_cli CONTENT STYLE -o OUT.png."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +141,50 @@ def test_batch_refuses_a_foreign_contact_sheet(tmp_path, capsys):
 def test_cli_usage_errors(tmp_path, capsys, args, message):
     assert nst_cli.main([*args, "-o", str(tmp_path / "out")]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_cli_lbfgs_coarse_to_fine_with_total_variation(tmp_path, capsys):
+    out = tmp_path / "gallery"
+    code = nst_cli.main(["-c", str(CONTENT), "-s", str(STYLE), "-o", str(out), "--optimizer", "lbfgs",
+                         "--scales", "32", "48", "--iterations", "3", "4", "--tv-weight", "10",
+                         "--precision", "float32"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "This run: L-BFGS, 3 evaluations at 32 px then 4 evaluations at 48 px, total variation weight 10; " \
+           "VGG19 in float32" in printed
+    assert "7 evaluations in" in printed
+    record = json.loads((out / "batch.json").read_text())["pairs"]["crab__great_wave.png"]
+    assert (record["optimizer"], record["scales"], record["iterations_per_scale"], record["tv_weight"],
+            record["precision"]) == ("lbfgs", [32, 48], [3, 4], 10.0, "float32")
+    assert "learning_rate" not in record  # Adam's settings are recorded only for Adam runs
+    assert Image.open(out / "crab__great_wave.png").size == (48, 27)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--scales", "64", "32"], "--scales must increase from coarse to fine (the last is the result's size); got 64 32"),
+    (["--scales", "32", "64", "--max-dim", "48"], "--max-dim 48 contradicts --scales 32 64"),
+    (["--scales", "8", "64"], "--scales: each size must be an integer of at least 16 pixels; got 8"),
+    (["--scales", "32", "64", "--iterations", "1", "2", "3"], "--iterations takes one number, or one per scale (2); got 3"),
+    (["--iterations", "1", "2"], "several --iterations need as many --scales"),
+    (["--tv-weight", "-1"], "--tv-weight must be a finite number >= 0; got -1.0"),
+])
+def test_cli_refuses_bad_faster_options_before_any_work(tmp_path, capsys, args, message):
+    assert nst_cli.main([str(CONTENT), str(STYLE), "-o", str(tmp_path / "out.png"), *args]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_cli_recipe_follows_the_profile_and_the_options():
+    import nst_config
+
+    profile = nst_config.PROFILES["cpu"]
+    parse = nst_cli.build_parser().parse_args
+    recipe = nst_cli.resolve_recipe(parse(["a", "b", "-o", "x.png"]), profile, batch=False)
+    expected = profile.command_line
+    assert (recipe.optimizer, recipe.scales, recipe.iterations, recipe.tv_weight) == \
+        (expected.optimizer, expected.scales, expected.iterations, expected.tv_weight)
+    one_level = nst_cli.resolve_recipe(parse(["a", "b", "-o", "x.png", "--max-dim", "300"]), profile, batch=True)
+    assert one_level.scales == (300,) and one_level.iterations == profile.command_line.gallery_iterations[-1:]
+    adam = nst_cli.resolve_recipe(parse(["a", "b", "-o", "x.png", "--optimizer", "adam", "--iterations", "7",
+                                         "--tv-weight", "0"]), profile, batch=False)
+    assert (adam.optimizer, adam.iterations, adam.tv_weight) == ("adam", (7, 7), 0.0)

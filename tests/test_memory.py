@@ -87,7 +87,7 @@ def no_model(monkeypatch):
 def test_cli_refuses_a_size_that_cannot_fit_before_building_the_model(tmp_path, capsys, monkeypatch, no_model):
     monkeypatch.setattr(nst_memory, "available_memory", lambda device="cpu": SMALL)
     out = tmp_path / "big.png"
-    assert nst_cli.main([str(CONTENT), str(STYLE), "-o", str(out), "--max-dim", "4096"]) == 1
+    assert nst_cli.main([str(CONTENT), str(STYLE), "-o", str(out), "--max-dim", "4096", "--precision", "float32"]) == 1
     captured = capsys.readouterr()
     assert "not enough memory: a 4096x2772 px run (adam, float32) needs an estimated" in captured.err
     assert "the limit is 1.8 GiB (90% of 2.0 GiB: a pretend 2 GiB machine); use a smaller max_dim (--max-dim)" \
