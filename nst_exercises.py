@@ -20,7 +20,8 @@ _VGG_MEAN_BGR = VGG_MEAN_BGR.astype(np.float64)
 
 __all__ = [
     "CheckResult", "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
-    "check_layer_output_shape", "check_clip_bounds", "check_choice", "QUESTIONS", "check_same_contract",
+    "check_layer_output_shape", "check_clip_bounds", "check_total_variation", "check_choice", "QUESTIONS",
+    "check_same_contract",
 ]
 
 
@@ -165,6 +166,31 @@ def check_clip_bounds(min_vals: Any, max_vals: Any) -> CheckResult:
                    "A pixel value p becomes p - mean; apply that to p = 0 and p = 255 for each BGR channel.")
 
 
+def check_total_variation(fn: Callable | None) -> CheckResult:
+    """Notebook 07: ``fn(image)`` for an image ``(h, w, 3)`` returns the total variation per pixel:
+    the absolute differences to the right and below, summed over positions and channels,
+    divided by ``h * w`` (``nst_helpers.total_variation_loss``)."""
+    if _unanswered(fn):
+        return _not_answered("write my_total_variation(image) and pass the function itself.")
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 255, size=(5, 7, 3)).astype(np.float32)
+    got = _call(fn, "my_total_variation still raises NotImplementedError.", image)
+    if isinstance(got, CheckResult):
+        return got
+    summed = np.abs(np.diff(image, axis=0)).sum() + np.abs(np.diff(image, axis=1)).sum()
+    expected = summed / (5 * 7)
+    if got.shape != ():
+        return _report(False, "", f"Return one number; your function returned an array of shape {got.shape}.")
+    if np.isclose(got, summed, rtol=1e-4):
+        return _report(False, "", "Almost: divide the sum by the number of pixels, height * width (here 35).")
+    if np.isclose(got, summed / image.size, rtol=1e-4):
+        return _report(False, "", "Divide by the number of pixels (height * width = 35), not by every value "
+                                  "(height * width * channels = 105).")
+    return _report(bool(np.isclose(got, expected, rtol=1e-4)), f"{expected:.3f}, as nst.total_variation_loss gives.",
+                   "Sum |image[1:] - image[:-1]| (down) and |image[:, 1:] - image[:, :-1]| (right) over everything, "
+                   "then divide by height * width.")
+
+
 QUESTIONS = {
     "content-layer": (
         "Why is the content taken from a deep layer (block5_conv2) rather than block1_conv1?",
@@ -180,6 +206,14 @@ QUESTIONS = {
          "c": "The content image."},
         "a",
         "The tape computes the loss of the current image, then Adam updates it: keep the image from before the update."),
+    "lbfgs-bounds": (
+        "The Adam loop clips the image after every step. Why does the L-BFGS run need no clipping?",
+        {"a": "SciPy's L-BFGS-B clips the image after each step, as the Adam loop does.",
+         "b": "L-BFGS-B is given the valid pixel range as bounds and never evaluates an image outside them.",
+         "c": "Its steps are too small to leave the valid range."},
+        "b",
+        "The 'B' in L-BFGS-B is for bounds: each step is projected into the box before the loss is computed, so every "
+        "image it evaluates is a real picture."),
     "weight-ratio": (
         "You multiply both content_weight and style_weight by 10. What happens to the result?",
         {"a": "The style becomes ten times stronger.",

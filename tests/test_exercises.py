@@ -88,3 +88,18 @@ def test_check_result_is_truthy_and_silent_in_a_notebook():
     assert bool(right) is True and bool(wrong) is False
     assert right._ipython_display_() is None  # IPython shows nothing for it: the printed line is the feedback
     assert repr(wrong) == "CheckResult(correct=False)"
+
+
+def test_check_total_variation():
+    import tensorflow as tf
+
+    def right(image):
+        return float(nst.total_variation_loss(tf.constant(image[np.newaxis])))
+
+    def unnormalised(image):
+        return right(image) * image.shape[0] * image.shape[1]
+
+    assert ex.check_total_variation(right)
+    assert not ex.check_total_variation(unnormalised)
+    assert not ex.check_total_variation(lambda image: np.zeros(3))
+    assert not ex.check_total_variation(None)

@@ -126,3 +126,29 @@ def test_bad_options_get_clear_errors_before_any_work(kwargs, message, monkeypat
 def test_precision_contradicting_the_model_is_refused(model):
     with pytest.raises(ValueError, match="contradicts the given model, which computes in float32"):
         nst.run_style_transfer(CONTENT, STYLE, 1, max_dim=32, model=model, precision="bfloat16")
+
+
+def test_cpu_features_are_read_from_the_machine():
+    import nst_device
+
+    assert nst_device.cpu_model().strip()
+    assert isinstance(nst_device.cpu_flags(), frozenset)
+    assert nst_device.cpu_has_fast_bfloat16() == ("amx_bf16" in nst_device.cpu_flags())
+    assert nst_device.cpu_model() in nst.device_name() or nst.device_name().startswith("GPU")
+
+
+def test_small_images_stay_in_float32_whatever_the_hardware(monkeypatch):
+    monkeypatch.setattr(nst, "cpu_has_fast_bfloat16", lambda: True)
+    assert nst.preferred_precision(64) == "float32"
+    assert nst.preferred_precision(384) == "bfloat16"
+
+
+@pytest.mark.parametrize("name", sorted(nst.PROFILES))
+def test_every_profile_recipe_is_valid(name):
+    import nst_config
+
+    recipe = nst.PROFILES[name].command_line
+    assert recipe.optimizer in nst_config.OPTIMIZERS and recipe.tv_weight >= 0
+    assert list(recipe.scales) == sorted(set(recipe.scales)) and min(recipe.scales) >= nst_config.MIN_IMAGE_SIDE
+    assert len(recipe.iterations) == len(recipe.gallery_iterations) == len(recipe.scales)
+    assert min(recipe.iterations + recipe.gallery_iterations) >= 1
