@@ -28,7 +28,7 @@ from nst_config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LEARNIN
                         Profile, profile_named)
 from nst_display import (LiveProgress, contact_sheet, imshow, jpeg_image, plot_history, save_gif, show_results,
                          to_uint8)
-from nst_images import ImageSource, as_batch, check_max_dim, read_credits, read_image, save_image
+from nst_images import ImageSource, as_batch, check_max_dim, offer_download, read_credits, read_image, save_image
 from nst_weights import VGG19_CONV_LAYERS, VGG19Weights, WeightsUnavailableError, find_vgg19_weights, load_vgg19
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1", "EPSILON",
     "VGG_MEAN_BGR", "MEDIA_DIR", "OUTPUTS_DIR", "REPO_ROOT", "PROFILES", "Profile", "get_profile", "device_name",
     # images
-    "load_img", "load_and_process_img", "deprocess_img", "read_image", "save_image", "read_credits",
+    "load_img", "load_and_process_img", "deprocess_img", "read_image", "save_image", "read_credits", "offer_download",
     # the model and its weights
     "get_model", "load_vgg19", "find_vgg19_weights", "VGG19Weights", "WeightsUnavailableError",
     # the losses
