@@ -4,13 +4,17 @@ Each ``check_*`` function prints whether the learner's answer is right, with a h
 not, and returns a ``CheckResult`` (truthy when right, invisible in a notebook). An unanswered
 exercise (``None`` or ``...``, or a function that raises ``NotImplementedError``) gets a
 reminder, never an error, so a notebook still runs top to bottom before anyone has tried the
-exercises.
+exercises. A wrongly typed answer (a number where a tuple is expected, a string, a list of the
+wrong length, a NaN) is never an error either: the check says what it expected.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -20,8 +24,8 @@ _VGG_MEAN_BGR = VGG_MEAN_BGR.astype(np.float64)
 
 __all__ = [
     "CheckResult", "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
-    "check_layer_output_shape", "check_clip_bounds", "check_total_variation", "check_choice", "QUESTIONS",
-    "check_same_contract",
+    "check_layer_output_shape", "check_clip_bounds", "check_total_variation", "check_choice", "Question",
+    "QUESTIONS", "check_same_contract",
 ]
 
 
@@ -56,27 +60,99 @@ def _not_answered(what: str) -> CheckResult:
     return CheckResult(False)
 
 
-def _call(fn: Callable, not_implemented_hint: str, *args) -> np.ndarray | CheckResult:
-    """Calls the learner's function. Returns its result as a float64 array, or the verdict when it
-    raised: ``NotImplementedError`` means not answered yet; any other error is reported."""
+def _describe(answer: Any) -> str:
+    """A short description of a learner's answer, for messages: its type and value."""
+    text = " ".join(repr(answer).split())  # one line, even for an array
+    return f"{type(answer).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _expected(what: str, answer: Any) -> CheckResult:
+    return _report(False, "", f"Expected {what}; got {_describe(answer)}.")
+
+
+def _integers(answer: Any, length: int) -> tuple[int, ...] | None:
+    """``answer`` as a tuple of ``length`` whole numbers, or None if it is not one (a string, a
+    single number, the wrong length, NaN, 3.5, True, ...)."""
+    if isinstance(answer, (str, bytes, Mapping)) or not hasattr(answer, "__len__"):
+        return None
     try:
-        return np.asarray(fn(*args), dtype=np.float64)
+        items = list(answer)
+    except TypeError:  # a 0-d array has __len__ but cannot be iterated
+        return None
+    if len(items) != length:
+        return None
+    values = []
+    for item in items:
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Real):
+            return None
+        if not math.isfinite(float(item)) or float(item) != int(item):
+            return None
+        values.append(int(item))
+    return tuple(values)
+
+
+def _finite_array(answer: Any, size: int | None = None) -> np.ndarray | None:
+    """``answer`` as a float64 array of finite numbers (with ``size`` elements, when given), or None."""
+    if isinstance(answer, (str, bytes, Mapping)):
+        return None
+    try:
+        array = np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if (size is not None and array.size != size) or not np.all(np.isfinite(array)):
+        return None
+    return array
+
+
+def _call(fn: Any, not_implemented_hint: str, *args) -> np.ndarray | CheckResult:
+    """Calls the learner's function. Returns its result as a float64 array, or the verdict when it
+    is not a function, raised, or returned something that is not an array of finite numbers:
+    ``NotImplementedError`` means not answered yet; anything else is reported."""
+    if not callable(fn):
+        return _expected("a function (pass its name, without calling it)", fn)
+    try:
+        result = fn(*args)
     except NotImplementedError:
         return _not_answered(not_implemented_hint)
     except Exception as error:  # a learner's bug is feedback, not a crash
-        print(f"Not yet. Your function raised {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+        print(f"Not yet. Your function raised {type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}")
         return CheckResult(False)
+    array = _finite_array(result)
+    if array is None:
+        return _expected("your function to return an array (or tensor) of finite numbers", result)
+    return array
 
 
-def check_resized_shape(answer: tuple[int, int] | None, original_size: tuple[int, int], max_dim: int) -> CheckResult:
-    """Notebook 01: the ``(height, width)`` an image of ``original_size = (width, height)`` gets
-    from ``load_img(..., max_dim)``."""
+def _resized(width: int, height: int, max_dim: int) -> tuple[int, int]:
+    scale = max_dim / max(width, height)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def check_resized_shape(answer: tuple[int, int] | None, original_size: tuple[int, int], max_dim: int, *,
+                        rotated: bool = False) -> CheckResult:
+    """Notebooks 01 and 06: the ``(height, width)`` that ``load_img(..., max_dim)`` gives an image
+    stored as ``original_size = (width, height)`` pixels.
+
+    Args:
+        answer: The learner's ``(height, width)``.
+        original_size: The pixels as stored in the file, ``(width, height)`` as Pillow reports them.
+        max_dim: The longest side after loading.
+        rotated: The file's EXIF orientation tag turns it by 90 degrees (a phone held upright), so
+            ``load_img`` swaps width and height before resizing.
+    """
     if _unanswered(answer):
         return _not_answered("give (height, width) as a tuple of two integers.")
     width, height = original_size
-    scale = max_dim / max(width, height)
-    expected = (max(1, round(height * scale)), max(1, round(width * scale)))
-    return _report(tuple(answer) == expected, f"The image becomes {expected[0]} x {expected[1]} pixels.",
+    if rotated:
+        width, height = height, width
+    expected = _resized(width, height, max_dim)
+    got = _integers(answer, 2)
+    if got is None:
+        return _expected("(height, width), a tuple of two whole numbers such as (120, 300)", answer)
+    if rotated and got == _resized(height, width, max_dim):
+        return _report(False, "", "That is the size of the pixels as stored. load_img first applies the EXIF "
+                                  "orientation tag (notebook 02), which turns the photo upright: width and height swap.")
+    return _report(got == expected, f"The image becomes {expected[0]} x {expected[1]} pixels (height x width).",
                    "Scale both sides by max_dim / (longest side), round, and give (height, width): "
                    "NumPy and TensorFlow put the height first.")
 
@@ -135,7 +211,9 @@ def check_paper_style_loss(fn: Callable | None) -> CheckResult:
     f, a = generated.reshape(-1, 3).astype(np.float64), style.reshape(-1, 3).astype(np.float64)
     n, m = 3, f.shape[0]
     expected = np.sum((f.T @ f - a.T @ a) ** 2) / (4 * n**2 * m**2)
-    return _report(bool(got.shape == () and np.isclose(got, expected, rtol=1e-4)),
+    if got.size != 1:
+        return _report(False, "", f"Return one number (the loss of the layer); yours has shape {got.shape}.")
+    return _report(bool(np.isclose(got.item(), expected, rtol=1e-4)),
                    f"E = {expected:.5f}, as in Gatys et al., equation 4.",
                    "Use unnormalised Gram matrices G = F^T F, sum the squared differences, and divide by "
                    "4 N^2 M^2 with N = channels and M = height * width. Return one number.")
@@ -150,7 +228,10 @@ def check_layer_output_shape(layer_name: str, input_hw: tuple[int, int], answer:
     pools = int(block) - 1
     channels = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}[int(block)]
     expected = (1, input_hw[0] // 2**pools, input_hw[1] // 2**pools, channels)
-    return _report(tuple(answer) == expected, f"{layer_name} gives {expected}.",
+    got = _integers(answer, 4)
+    if got is None:
+        return _expected("(1, height, width, channels), a tuple of four whole numbers", answer)
+    return _report(got == expected, f"{layer_name} gives {expected}.",
                    f"Count the max-pooling layers before block {block} (each halves height and width, "
                    f"rounding down) and look up how many filters block {block} has.")
 
@@ -160,8 +241,14 @@ def check_clip_bounds(min_vals: Any, max_vals: Any) -> CheckResult:
     if _unanswered(min_vals) or _unanswered(max_vals):
         return _not_answered("compute min_vals and max_vals, one value per BGR channel.")
     means = _VGG_MEAN_BGR
-    got_min, got_max = np.asarray(min_vals, dtype=np.float64), np.asarray(max_vals, dtype=np.float64)
-    ok = got_min.shape == (3,) and got_max.shape == (3,) and np.allclose(got_min, -means) and np.allclose(got_max, 255 - means)
+    got_min, got_max = _finite_array(min_vals, size=3), _finite_array(max_vals, size=3)
+    for name, given, got in (("min_vals", min_vals, got_min), ("max_vals", max_vals, got_max)):
+        if got is None:
+            return _expected(f"{name} as three finite numbers, one per BGR channel", given)
+    got_min, got_max = got_min.reshape(3), got_max.reshape(3)
+    if np.allclose(got_min, -means[::-1]) and np.allclose(got_max, 255 - means[::-1]):
+        return _report(False, "", "These are in RGB order; the preprocessed image is BGR: reverse them.")
+    ok = np.allclose(got_min, -means) and np.allclose(got_max, 255 - means)
     return _report(bool(ok), "Pixels 0..255 become -mean .. 255 - mean after preprocessing.",
                    "A pixel value p becomes p - mean; apply that to p = 0 and p = 255 for each BGR channel.")
 
@@ -191,30 +278,67 @@ def check_total_variation(fn: Callable | None) -> CheckResult:
                    "then divide by height * width.")
 
 
-QUESTIONS = {
-    "content-layer": (
+@dataclass(frozen=True)
+class Question:
+    """A multiple-choice question.
+
+    Attributes:
+        text: The question.
+        options: Letter -> option.
+        answer: The right letter.
+        explanation: Why it is right, shown with a right answer.
+        hints: Wrong letter -> a hint about what is wrong with that option; every wrong option has one.
+    """
+
+    text: str
+    options: Mapping[str, str]
+    answer: str
+    explanation: str
+    hints: Mapping[str, str]
+
+    def __post_init__(self) -> None:
+        wrong = set(self.options) - {self.answer}
+        if self.answer not in self.options or set(self.hints) != wrong:
+            raise ValueError(f"question {self.text!r}: the answer must be an option and every wrong option "
+                             f"({sorted(wrong)}) needs exactly one hint; hints given for {sorted(self.hints)}")
+
+
+QUESTIONS: dict[str, Question] = {
+    "content-layer": Question(
         "Why is the content taken from a deep layer (block5_conv2) rather than block1_conv1?",
         {"a": "Deep layers are faster to compute.",
          "b": "Deep layers keep the arrangement of objects but not the exact pixels, so the style can change the textures.",
          "c": "block1_conv1 has too few channels to compute a loss."},
         "b",
-        "Early layers nearly reproduce the pixels; matching them would leave no room for the style."),
-    "best-image": (
+        "Early layers nearly reproduce the pixels; matching them would leave no room for the style.",
+        {"a": "Speed is not it: to reach block5_conv2 the network computes every layer before it, so a deep layer "
+              "costs more, not less. Think about what a deep layer's maps record, compared with the photo's pixels.",
+         "c": "Any number of channels gives a loss (block1_conv1 has 64). Look at block1_conv1's maps in the "
+              "figure above: they are almost the photo. What would matching them leave for the style?"}),
+    "best-image": Question(
         "The loop keeps the image with the lowest loss. Whose loss is computed in iteration i?",
         {"a": "The image before iteration i's update.",
          "b": "The image after iteration i's update.",
          "c": "The content image."},
         "a",
-        "The tape computes the loss of the current image, then Adam updates it: keep the image from before the update."),
-    "lbfgs-bounds": (
+        "The tape computes the loss of the current image, then Adam updates it: keep the image from before the update.",
+        {"b": "Follow the order in the loop: compute_grads measures the loss first, and only then does "
+              "apply_gradients change the image. After the update the image is no longer the one that was measured.",
+         "c": "The content image is only where the loop starts; from the first update on, the image being "
+              "optimised differs from it, and compute_loss measures that image."}),
+    "lbfgs-bounds": Question(
         "The Adam loop clips the image after every step. Why does the L-BFGS run need no clipping?",
         {"a": "SciPy's L-BFGS-B clips the image after each step, as the Adam loop does.",
          "b": "L-BFGS-B is given the valid pixel range as bounds and never evaluates an image outside them.",
          "c": "Its steps are too small to leave the valid range."},
         "b",
         "The 'B' in L-BFGS-B is for bounds: each step is projected into the box before the loss is computed, so every "
-        "image it evaluates is a real picture."),
-    "weight-ratio": (
+        "image it evaluates is a real picture.",
+        {"a": "Look at the written-out lbfgs_style_transfer: nothing clips there. What do the lower and upper "
+              "arrays passed to scipy.optimize.minimize do?",
+         "c": "L-BFGS's steps are long, not short: its line search tries long steps first. Something else keeps "
+              "the pixels in range."}),
+    "weight-ratio": Question(
         "You multiply both content_weight and style_weight by 10. What happens to the result?",
         {"a": "The style becomes ten times stronger.",
          "b": "Almost nothing: the balance is set by the ratio, and Adam's steps hardly depend on the overall "
@@ -222,20 +346,47 @@ QUESTIONS = {
          "c": "The optimisation diverges."},
         "b",
         "Adam divides each step by a running estimate of the gradient's size, so scaling the whole loss hardly "
-        "changes the steps; only the ratio changes their direction."),
+        "changes the steps; only the ratio changes their direction.",
+        {"a": "Both weights grow by the same factor, so neither term gains on the other: their ratio, the "
+              "balance between content and style, stays 1e5.",
+         "c": "Adam's steps are about learning_rate in size whatever the size of the gradient (it divides by a "
+              "running estimate of it), so a ten times larger loss does not make the steps larger."}),
+    "gram-where": Question(
+        "The castle painted as Kandinsky's Composition VIII has the painting's colours and thin dark lines, "
+        "but none of its large circles. Why?",
+        {"a": "200 iterations are too few: with more, the circles would appear.",
+         "b": "The style loss compares Gram matrices, which sum over all positions: they ask for features to "
+              "occur together in the right amounts, not for any shape at any place, so nothing asks for whole circles.",
+         "c": "VGG19 has no features that respond to circles."},
+        "b",
+        "A Gram matrix forgets where features are (notebook 03 shuffled positions and it did not change), so the "
+        "painting's small-scale statistics (colours, edges, lines) transfer, but its large arrangement does not.",
+        {"a": "More iterations lower the same loss further; they cannot produce what the loss does not ask for. "
+              "What does the Gram matrix keep of the painting, and what does it sum away?",
+         "c": "VGG19 was trained to recognise wheels, balls and clocks, and it has curve detectors. The question "
+              "is what the style loss keeps of where they respond."}),
 }
 
 
 def check_choice(question: str, answer: str | None) -> CheckResult:
-    """Multiple choice: ``question`` is a key of ``QUESTIONS``, ``answer`` a letter."""
-    text, options, right, why = QUESTIONS[question]
+    """Multiple choice: ``question`` is a key of ``QUESTIONS``, ``answer`` a letter.
+
+    A wrong letter gets the hint for that option; an answer that is not a letter gets the options.
+
+    Raises:
+        ValueError: ``question`` is not a key of ``QUESTIONS`` (a mistake in the notebook, not the learner's).
+    """
+    if question not in QUESTIONS:
+        raise ValueError(f"unknown question {question!r}; expected one of {', '.join(QUESTIONS)}")
+    q = QUESTIONS[question]
+    choices = "; ".join(f"{k}) {v}" for k, v in q.options.items())
     if _unanswered(answer):
-        choices = "; ".join(f"{k}) {v}" for k, v in options.items())
-        return _not_answered(f"{text} Options: {choices}")
-    letter = str(answer).strip().lower()
-    if letter not in options:
-        return _report(False, "", f"Answer with one of {', '.join(options)}.")
-    return _report(letter == right, why, f"Not {letter}. Think again: {text}")
+        return _not_answered(f"{q.text} Options: {choices}")
+    letter = answer.strip().lower() if isinstance(answer, str) else None
+    if letter not in q.options:
+        return _report(False, "", f"Answer with one of {', '.join(repr(k) for k in q.options)}, as a string "
+                                  f"(got {_describe(answer)}). {q.text} Options: {choices}")
+    return _report(letter == q.answer, q.explanation, f"Option {letter}: {q.hints.get(letter, '')}")
 
 
 def _return_type(fn: Callable) -> Any:

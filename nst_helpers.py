@@ -30,7 +30,8 @@ from nst_config import (BETA_1, BFLOAT16_MIN_SIDE, CONTENT_LAYERS, CONTENT_WEIGH
 from nst_device import cpu_has_fast_bfloat16, cpu_model
 from nst_display import (LiveProgress, contact_sheet, imshow, jpeg_image, plot_history, save_gif, show_results,
                          to_uint8)
-from nst_images import ImageSource, as_batch, check_max_dim, image_size, read_credits, read_image, save_image
+from nst_images import (ImageSource, as_batch, check_max_dim, image_size, offer_download, read_credits, read_image,
+                        save_image)
 from nst_memory import InsufficientMemoryError, MemoryEstimate
 from nst_weights import VGG19_CONV_LAYERS, VGG19Weights, WeightsUnavailableError, find_vgg19_weights, load_vgg19
 
@@ -43,6 +44,7 @@ __all__ = [
     "check_memory_fits", "MemoryEstimate", "InsufficientMemoryError",
     # images
     "load_img", "load_and_process_img", "deprocess_img", "read_image", "image_size", "save_image", "read_credits",
+    "offer_download",
     # the model and its weights
     "get_model", "model_precision", "load_vgg19", "find_vgg19_weights", "VGG19Weights", "WeightsUnavailableError",
     # the losses

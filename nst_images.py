@@ -20,6 +20,7 @@ import io
 import os
 import re
 import struct
+import sys
 import urllib.parse
 import urllib.request
 import uuid
@@ -30,10 +31,10 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from nst_config import MIN_IMAGE_SIDE
+from nst_config import MIN_IMAGE_SIDE, REPO_ROOT
 
-__all__ = ["ImageSource", "is_url", "check_max_dim", "scaled_size", "image_size", "read_image", "as_batch", "image_format", "save_image",
-           "read_credits"]
+__all__ = ["ImageSource", "is_url", "check_max_dim", "scaled_size", "image_size", "read_image", "as_batch", "image_format",
+           "save_image", "read_credits", "offer_download"]
 
 # A path, an http(s) URL, or an RGB array (height, width, 3) or batch of one (1, height, width, 3).
 ImageSource = Union[str, os.PathLike, np.ndarray]
@@ -270,6 +271,35 @@ def save_image(image: np.ndarray, output: Path, force: bool = False) -> None:
         raise FileExistsError(f"{output} already exists; pass --force to overwrite it") from None
     finally:
         partial.unlink(missing_ok=True)
+
+
+def offer_download(path: str | os.PathLike) -> None:
+    """Hands a result file to the user: on Colab the browser downloads it, elsewhere it says where it is.
+
+    On Colab (``google.colab`` imported, as it is in every Colab kernel) it calls
+    ``google.colab.files.download``. Elsewhere it prints the file's path, relative to the
+    repository's root when the file is inside it (so that no machine's folders show in a notebook).
+
+    Args:
+        path: The file to hand over.
+
+    Raises:
+        FileNotFoundError: ``path`` is not a file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file to download at {path}")
+    try:
+        shown = f"{path.resolve().relative_to(REPO_ROOT.resolve()).as_posix()} in the repository"
+    except ValueError:  # outside the repository
+        shown = str(path)
+    if "google.colab" in sys.modules:
+        from google.colab import files  # only exists on Colab
+
+        files.download(str(path))
+        print(f"Downloading {path.name} ({shown}) to your computer.")
+    else:
+        print(f"Your result is {shown}; open it from there.")
 
 
 def read_credits(path: Path) -> list[dict[str, str]]:

@@ -187,4 +187,4 @@ def test_cli_recipe_follows_the_profile_and_the_options():
     assert one_level.scales == (300,) and one_level.iterations == profile.command_line.gallery_iterations[-1:]
     adam = nst_cli.resolve_recipe(parse(["a", "b", "-o", "x.png", "--optimizer", "adam", "--iterations", "7",
                                          "--tv-weight", "0"]), profile, batch=False)
-    assert (adam.optimizer, adam.iterations, adam.tv_weight) == ("adam", (7, 7), 0.0)
+    assert (adam.optimizer, adam.iterations, adam.tv_weight) == ("adam", (7,) * len(profile.command_line.scales), 0.0)

