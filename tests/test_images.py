@@ -1,6 +1,5 @@
 """load_img, VGG preprocessing and its inverse, and the errors bad files get."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest

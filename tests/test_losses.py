@@ -1,6 +1,5 @@
 """The losses: Gram matrix, content and style losses, and their weighting in compute_loss."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -1,6 +1,5 @@
 """The optimisation loop and the run profiles."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
