@@ -36,7 +36,7 @@ def test_estimate_grows_with_size_optimizer_history_and_precision():
     small, large = estimate(256, 256), estimate(512, 512)
     assert large.activations == pytest.approx(4 * small.activations, rel=0.02)
     assert large.total > small.total > small.overhead
-    lbfgs = estimate(512, 512, optimizer="lbfgs")
+    lbfgs = estimate(512, 512, optimizer="lbfgs", lbfgs_history=10)
     assert lbfgs.optimizer_state > large.optimizer_state
     # Each extra L-BFGS correction pair costs two float64 vectors of the image's size.
     more = estimate(512, 512, optimizer="lbfgs", lbfgs_history=20)
