@@ -91,8 +91,8 @@ def preferred_precision(image_side: int | None = None) -> str:
 
     ``"bfloat16"`` where the hardware multiplies bfloat16 matrices natively (a GPU of compute
     capability 8.0 or later, Ampere and newer, or a CPU with AMX-BF16 tiles) and the image is
-    large enough for that to pay: below ``BFLOAT16_MIN_SIDE`` pixels on its longest side the casts
-    cost about as much as bfloat16 saves. ``"float32"`` everywhere else, where bfloat16 would be
+    large enough for that to pay reliably: below ``BFLOAT16_MIN_SIDE`` pixels on its longest side
+    the measured gain varied from run to run, sometimes a loss. ``"float32"`` everywhere else, where bfloat16 would be
     emulated and could be slower. ``tools/benchmark.py`` measures both on the machine at hand.
 
     Args:
