@@ -31,7 +31,7 @@ from nst_device import cpu_has_fast_bfloat16, cpu_model
 from nst_display import (LiveProgress, contact_sheet, imshow, jpeg_image, plot_history, save_gif, show_results,
                          to_uint8)
 from nst_images import (ImageSource, as_batch, check_max_dim, image_size, offer_download, read_credits, read_image,
-                        save_image)
+                        save_image, scaled_size)
 from nst_memory import InsufficientMemoryError, MemoryEstimate
 from nst_weights import VGG19_CONV_LAYERS, VGG19Weights, WeightsUnavailableError, find_vgg19_weights, load_vgg19
 
@@ -701,10 +701,8 @@ def _at_size(image: ImageSource, max_dim: int | None, resize_arrays: bool) -> np
     if not resize_arrays or isinstance(image, (str, os.PathLike)):
         return as_batch(image, _profile_max_dim(max_dim))
     batch = as_batch(image, max_dim)
-    height, width = batch.shape[1:3]
-    scale = max_dim / max(height, width)
-    size = (max(1, round(height * scale)), max(1, round(width * scale)))
-    return tf.image.resize(batch, size, method="lanczos3", antialias=True).numpy().clip(0, 255)
+    width, height = scaled_size((batch.shape[2], batch.shape[1]), max_dim)
+    return tf.image.resize(batch, (height, width), method="lanczos3", antialias=True).numpy().clip(0, 255)
 
 
 def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
@@ -790,7 +788,8 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
     # The result's size, from the files' headers (nothing decoded yet) or the arrays' shapes.
     final = levels[-1] if scales is not None else max_dim
     sizes = [image_size(image, _profile_max_dim(final)) if isinstance(image, (str, os.PathLike))
-             else _at_size(image, final, scales is not None).shape[2:0:-1] for image in (content_path, style_path)]
+             else scaled_size(as_batch(image, None).shape[2:0:-1], final if scales is not None else None)
+             for image in (content_path, style_path)]
     width, height = (int(side) for side in max(sizes, key=lambda size: size[0] * size[1]))
     if model is not None:
         precision = model_precision(model)
