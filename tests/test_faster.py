@@ -89,6 +89,38 @@ def test_bfloat16_loss_is_within_one_percent_of_float32(model, bf16_model):
         assert abs(float(fast[0]) - float(exact[0])) < 0.01 * float(exact[0]), (float(fast[0]), float(exact[0]))
 
 
+def test_bfloat16_weights_are_stored_in_bfloat16_and_give_the_mixed_policys_numbers(model, bf16_model):
+    """Stored weights are rounded once; Keras's mixed_bfloat16 rounds float32 weights the same way
+    on every call, so both give the same activations."""
+    import keras
+
+    assert {weight.dtype for weight in bf16_model.weights} == {"bfloat16"}
+    with nst._keras_dtype_policy("mixed_bfloat16"):
+        mixed_vgg = nst.load_vgg19("auto", verbose=False)
+    assert {weight.dtype for weight in mixed_vgg.weights} == {"float32"}
+    image = nst.load_and_process_img(CONTENT, 64)
+    stored = bf16_model(image)[-1]
+    mixed = keras.ops.cast(keras.Model(mixed_vgg.input, mixed_vgg.get_layer(nst.CONTENT_LAYERS[0]).output)(image),
+                           "float32")
+    np.testing.assert_array_equal(np.asarray(stored), np.asarray(mixed))
+
+
+def test_lbfgs_runs_scipy_with_one_blas_thread_and_restores_it_after(model):
+    import scipy.optimize  # noqa: F401  (loads SciPy's BLAS before the count is taken)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):  # as on a 2-core machine, whatever this one has
+        before, during = blas_threads(), []
+        assert before and max(before) == 2, before
+        nst.run_style_transfer(CONTENT, STYLE, 3, max_dim=32, model=model, optimizer="lbfgs",
+                               callback=lambda step: during.append(blas_threads()))
+        assert during and all(threads == [1] * len(before) for threads in during), during
+        assert blas_threads() == before
+
+
 def test_a_bfloat16_run_records_its_precision_and_lowers_the_loss(model, bf16_model):
     result = nst.run_style_transfer(CONTENT, STYLE, 10, max_dim=64, model=bf16_model, target_model=model,
                                     optimizer="lbfgs")

