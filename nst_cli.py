@@ -1,11 +1,15 @@
 """The command line of the series: ``python -m nst_cli``.
 
 One pair:   python -m nst_cli CONTENT STYLE -o OUT.png
+Blended:    python -m nst_cli CONTENT STYLE1 STYLE2 --style-blend-weights 0.7 0.3 -o OUT.png
+Regions:    python -m nst_cli CONTENT STYLE1 STYLE2 --mask MASK.png -o OUT.png  (darkest level: STYLE1)
 A batch:    python -m nst_cli -c C1 C2 ... -s S1 S2 ... -o OUT_DIR
 
 A batch paints every content image in every style, writes ``OUT_DIR/<content>__<style>.png``
 for each pair, a contact sheet ``OUT_DIR/contact_sheet.png`` and the settings and timings in
-``OUT_DIR/batch.json``. Pairs whose result exists are skipped, so an interrupted batch resumes
+``OUT_DIR/batch.json``. Several styles for one result (blended, or one per region of a mask)
+are given after the content in the one-pair form; a batch paints each ``-s`` style separately.
+Pairs whose result exists are skipped, so an interrupted batch resumes
 where it stopped. Nothing is ever overwritten unless ``--force`` is given. Image size and
 iteration counts default to the active run profile's.
 
@@ -36,10 +40,12 @@ from pathlib import Path
 
 import nst_batch
 from nst_config import (BATCH_POLL_SECONDS, BATCH_RECORD, CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS, CONTACT_SHEET,
-                        CONTENT_WEIGHT, OPTIMIZERS, PRECISIONS, PROFILE_ENV_VAR, PROFILE_NAMES, STYLE_WEIGHT, Profile,
-                        Recipe, quiet_tensorflow_logs)
+                        CONTENT_WEIGHT, OPTIMIZERS, PRECISIONS, PRESERVE_COLORS, PROFILE_ENV_VAR, PROFILE_NAMES,
+                        STYLE_WEIGHT, Profile, Recipe, quiet_tensorflow_logs)
+from nst_controls import blend_weights, check_style_scale
 
 PROG = "python -m nst_cli"
+NO_STYLE = "none"  # in place of a style image, with --mask: that region keeps the photo
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 
 
@@ -50,14 +56,16 @@ class UsageError(ValueError):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        usage="%(prog)s CONTENT STYLE -o OUT.png [options]\n"
+        usage="%(prog)s CONTENT STYLE [STYLE ...] -o OUT.png [options]\n"
               "       %(prog)s -c CONTENT [CONTENT ...] -s STYLE [STYLE ...] -o OUT_DIR [options]",
         description="Neural style transfer (Gatys et al.) with VGG19: paint content images in the style of "
                     "style images.",
         epilog=f"Defaults for --max-dim and --iterations come from the run profile (${PROFILE_ENV_VAR}: "
                f"{', '.join(PROFILE_NAMES)}).")
     parser.add_argument("pair", nargs="*", metavar="CONTENT STYLE",
-                        help="one content and one style image (path or http(s) URL)")
+                        help="one content image and its style image (path or http(s) URL); several styles make one "
+                             "result: blended (--style-blend-weights), or one per region of --mask, where "
+                             f"'{NO_STYLE}' leaves a region unstyled")
     parser.add_argument("-c", "--content", nargs="+", default=[], metavar="CONTENT",
                         help="batch: content images")
     parser.add_argument("-s", "--style", nargs="+", default=[], metavar="STYLE", help="batch: style images")
@@ -79,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="VGG19's precision: auto (default: bfloat16 where the hardware makes it faster, "
                              "else float32), float32, or bfloat16")
+    parser.add_argument("--preserve-colors", choices=[mode for mode in PRESERVE_COLORS if mode],
+                        help="keep the content's colours: luminance (style the brightness only) or histogram "
+                             "(recolour the style to the content's palette first) (default: the style's colours)")
+    parser.add_argument("--style-blend-weights", type=float, nargs="+", metavar="W",
+                        help="one pair with several styles: one weight per style, normalised to sum to 1 "
+                             "(default: equal); with --mask, how much each region's style counts")
+    parser.add_argument("--mask", metavar="MASK",
+                        help="one pair: an image of grey levels with the content's aspect ratio (PNG); each level is "
+                             "a region, and the regions, darkest first, take the styles in order")
+    parser.add_argument("--style-scale", type=float, default=1.0, metavar="S",
+                        help="the style image's size relative to the content's: above 1 makes larger brush strokes, "
+                             "below 1 smaller ones (default: 1)")
     parser.add_argument("--content-weight", type=float, default=CONTENT_WEIGHT,
                         help=f"weight of the content loss (default: {CONTENT_WEIGHT:g})")
     parser.add_argument("--style-weight", type=float, default=STYLE_WEIGHT,
@@ -100,9 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 @dataclass(frozen=True)
 class Pair:
+    """One result: a content image, its style images (``None``: a region without style) and the file."""
+
     content: str
-    style: str
+    styles: tuple[str | None, ...]
     output: Path
+
+    @property
+    def style_images(self) -> list[str]:
+        return [style for style in self.styles if style is not None]
 
 
 @dataclass(frozen=True)
@@ -153,6 +179,10 @@ def _check_numbers(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if not value >= 0 or value == float("inf"):  # also refuses NaN
             raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0; got {value}")
+    try:
+        check_style_scale(args.style_scale)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("style_scale", "--style-scale", 1)) from None
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
@@ -167,11 +197,15 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if args.content or args.style:
         if args.pair:
             raise UsageError("give either CONTENT STYLE, or -c/--content with -s/--style, not both")
+        for given, option in ((args.mask, "--mask"), (args.style_blend_weights, "--style-blend-weights")):
+            if given is not None:
+                raise UsageError(f"{option} is for one result with several styles (CONTENT STYLE STYLE ... -o OUT.png); "
+                                 "a batch (-c/-s) paints every style separately")
         if not args.content or not args.style:
             raise UsageError("a batch needs both -c/--content and -s/--style images")
         if args.output.suffix and not args.output.is_dir():
             raise UsageError(f"{args.output}: a batch writes into a folder; give a folder name, not a file name")
-        pairs = [Pair(c, s, args.output / f"{_stem(c)}__{_stem(s)}.png") for c in args.content for s in args.style]
+        pairs = [Pair(c, (s,), args.output / f"{_stem(c)}__{_stem(s)}.png") for c in args.content for s in args.style]
         if len({pair.output for pair in pairs}) != len(pairs):
             raise UsageError("two images share a file name, so their results would collide; rename one")
         sheet = args.output / CONTACT_SHEET
@@ -179,14 +213,23 @@ def make_plan(args: argparse.Namespace) -> Plan:
             raise FileExistsError(f"{sheet} exists but {args.output} holds no {BATCH_RECORD}, so it is not a batch "
                                   "folder made by this command; choose another folder or pass --force")
         return Plan(pairs, True, args.output)
-    if len(args.pair) != 2:
-        raise UsageError(f"expected CONTENT STYLE (two images), got {len(args.pair)}: {args.pair}")
+    if len(args.pair) < 2:
+        raise UsageError(f"expected CONTENT STYLE (at least two images), got {len(args.pair)}: {args.pair}")
+    content, styles = args.pair[0], tuple(None if style == NO_STYLE else style for style in args.pair[1:])
+    if None in styles and args.mask is None:
+        raise UsageError(f"'{NO_STYLE}' in place of a style leaves a region unstyled, so it needs --mask")
+    if all(style is None for style in styles):
+        raise UsageError(f"every style is '{NO_STYLE}': give at least one style image")
+    try:
+        blend_weights(args.style_blend_weights, styles)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("style_blend_weights", "--style-blend-weights", 1)) from None
     if args.output.is_dir():
         raise IsADirectoryError(f"{args.output} is a folder; expected an image file name such as out.png")
     if args.output.exists() and not args.force:
         raise FileExistsError(f"{args.output} already exists; pass --force to overwrite it")
     image_format(args.output)
-    return Plan([Pair(args.pair[0], args.pair[1], args.output)], False, args.output)
+    return Plan([Pair(content, styles, args.output)], False, args.output)
 
 
 def resolve_recipe(args: argparse.Namespace, profile: Profile, batch: bool) -> Recipe:
@@ -207,22 +250,30 @@ def resolve_recipe(args: argparse.Namespace, profile: Profile, batch: bool) -> R
                   gallery_iterations=iterations, tv_weight=recipe.tv_weight if args.tv_weight is None else args.tv_weight)
 
 
-def _check_memory(nst, plan: Plan, max_dim: int, optimizer: str, precision: str) -> dict[str, tuple[int, int]]:
-    """Reads every image's header (a bad file or a decompression bomb fails here) and refuses a
-    size that cannot fit in memory, all before anything is decoded or the model is built."""
+def _check_before_work(nst, args: argparse.Namespace, plan: Plan, max_dim: int, optimizer: str,
+                       precision: str) -> None:
+    """Reads every image's header (a bad file or a decompression bomb fails here), checks the
+    mask against the content, and refuses a size that cannot fit in memory, all before anything
+    is decoded or the model is built."""
     from nst_images import image_size
 
-    sizes = {source: image_size(source, max_dim) for pair in plan.pairs for source in (pair.content, pair.style)}
-    width, height = max(sizes.values(), key=lambda size: size[0] * size[1])
+    style_dim = nst.style_side(max_dim, args.style_scale)
+    sizes = [image_size(pair.content, max_dim) for pair in plan.pairs]
+    sizes += [image_size(style, style_dim) for pair in plan.pairs for style in pair.style_images]
+    if args.mask is not None:
+        (pair,) = plan.pairs
+        nst.read_regions(args.mask, image_size(pair.content, max_dim), len(pair.styles))
+    width, height = max(sizes, key=lambda size: size[0] * size[1])
     nst.check_memory_fits(height, width, optimizer=optimizer, precision=precision)
-    return sizes
 
 
-def _painter(nst, args: argparse.Namespace, images: dict, recipe: Recipe, models: tuple, bar):
+def _painter(nst, args: argparse.Namespace, images: tuple[dict, dict], recipe: Recipe, models: tuple, bar):
     """A function that paints one pair and saves it; returns the result."""
+    contents, styles = images
 
     def paint(pair: Pair, number: int, total: int, force: bool):
-        bar.set_description(f"pair {number}/{total}: {_stem(pair.content)} x {_stem(pair.style)}")
+        names = " + ".join(_stem(style) if style else NO_STYLE for style in pair.styles)
+        bar.set_description(f"pair {number}/{total}: {_stem(pair.content)} x {names}")
 
         def show_progress(step) -> None:
             bar.set_postfix(loss=f"{step.total_loss:.3e}", refresh=False)
@@ -230,10 +281,12 @@ def _painter(nst, args: argparse.Namespace, images: dict, recipe: Recipe, models
 
         model, target_model = models
         result = nst.run_style_transfer(
-            images[pair.content], images[pair.style], list(recipe.iterations), args.content_weight,
-            args.style_weight, seed=args.seed, compiled=not args.eager, callback=show_progress, model=model,
-            target_model=target_model, optimizer=recipe.optimizer, tv_weight=recipe.tv_weight,
-            scales=recipe.scales if len(recipe.scales) > 1 else None, check_memory=False)
+            contents[pair.content], [styles[style] if style else None for style in pair.styles],
+            list(recipe.iterations), args.content_weight, args.style_weight, seed=args.seed, compiled=not args.eager,
+            callback=show_progress, model=model, target_model=target_model, optimizer=recipe.optimizer,
+            tv_weight=recipe.tv_weight, scales=recipe.scales if len(recipe.scales) > 1 else None, check_memory=False,
+            preserve_colors=args.preserve_colors, style_blend_weights=args.style_blend_weights, mask=args.mask,
+            style_scale=args.style_scale)
         nst.save_image(result.best_img, pair.output, force)
         history = result.history
         seconds = history.seconds[-1]
@@ -261,9 +314,12 @@ def _run(args: argparse.Namespace) -> int:
     max_dim = recipe.scales[-1]
     precision = nst.preferred_precision(max_dim) if args.precision == "auto" else args.precision
     iterations = sum(recipe.iterations)  # per pair
-    _check_memory(nst, plan, max_dim, recipe.optimizer, precision)
-    # Load every image first: a bad file fails now, not after an hour of painting.
-    images = {source: nst.load_img(source, max_dim) for pair in plan.pairs for source in (pair.content, pair.style)}
+    _check_before_work(nst, args, plan, max_dim, recipe.optimizer, precision)
+    # Load every image first: a bad file fails now, not after an hour of painting. Styles are read
+    # at their --style-scale size (run_style_transfer keeps an array that already has it).
+    contents = {pair.content: nst.load_img(pair.content, max_dim) for pair in plan.pairs}
+    style_dim = nst.style_side(max_dim, args.style_scale)
+    styles = {style: nst.load_img(style, style_dim) for pair in plan.pairs for style in pair.style_images}
     record_path = plan.output / BATCH_RECORD
     if plan.batch:
         nst_batch.read_json(record_path)  # an unreadable record fails now
@@ -279,7 +335,12 @@ def _run(args: argparse.Namespace) -> int:
 
     todo = [pair for pair in plan.pairs if not is_done(pair)]
     device = nst.device_name()
-    print(f"Run {profile}.\nThis run: {recipe}; VGG19 in {precision}; on {device}.")
+    controls = [f"{len(plan.pairs[0].styles)} styles" + (" in the regions of " + args.mask if args.mask else " blended")
+                if len(plan.pairs[0].styles) > 1 else "",
+                f"colours preserved by {args.preserve_colors}" if args.preserve_colors else "",
+                f"style scale {args.style_scale:g}" if args.style_scale != 1 else ""]
+    controls_said = "".join(f"; {control}" for control in controls if control)
+    print(f"Run {profile}.\nThis run: {recipe}{controls_said}; VGG19 in {precision}; on {device}.")
     if plan.batch:
         print(f"{len(plan.pairs)} pairs: {len(plan.pairs) - len(todo)} already done (skipped), {len(todo)} to paint.")
     weights = nst.find_vgg19_weights(args.weights) if todo else None
@@ -291,13 +352,14 @@ def _run(args: argparse.Namespace) -> int:
                 "style_weight": args.style_weight, "seed": args.seed, "compiled": not args.eager,
                 "optimizer": recipe.optimizer, "scales": list(recipe.scales),
                 "iterations_per_scale": list(recipe.iterations), "tv_weight": recipe.tv_weight,
-                "precision": precision, "profile": profile.name}
+                "precision": precision, "profile": profile.name, "preserve_colors": args.preserve_colors,
+                "style_scale": args.style_scale}
     if recipe.optimizer == "adam":
         settings.update(learning_rate=nst.LEARNING_RATE, beta_1=nst.BETA_1, epsilon=nst.EPSILON)
     worker = nst_batch.worker_id()
     mine: dict[str, float] = {}  # result name -> seconds, for the pairs this worker painted
     with tqdm(total=len(todo) * iterations, unit="it", file=sys.stderr, smoothing=0.1, disable=not todo) as bar:
-        paint = _painter(nst, args, images, recipe, (model, target_model), bar)
+        paint = _painter(nst, args, (contents, styles), recipe, (model, target_model), bar)
         pending, waiting_said = list(todo), False
         while pending:
             for pair in list(pending):
@@ -319,7 +381,7 @@ def _run(args: argparse.Namespace) -> int:
                         if plan.batch:
                             height, width = result.best_img.shape[:2]
                             nst_batch.update_record(record_path, pair.output.name, {
-                                "content": pair.content, "style": pair.style, "size": [width, height],
+                                "content": pair.content, "style": pair.styles[0], "size": [width, height],
                                 "best_loss": result.best_loss, "seconds": seconds, **settings,
                                 "weights": weights.description, "device": device, "worker": worker})
                 except KeyboardInterrupt:
@@ -340,7 +402,7 @@ def _run(args: argparse.Namespace) -> int:
                 time.sleep(BATCH_POLL_SECONDS)
 
     if plan.batch:
-        _write_contact_sheet(args, plan, images)
+        _write_contact_sheet(args, plan, contents, styles)
         per_pair = f", {sum(mine.values()) / len(mine):.1f} s per pair" if mine else ""
         done = sum(pair.output.exists() for pair in plan.pairs)
         others = sum(is_done(pair) for pair in todo) - len(mine)
@@ -356,16 +418,16 @@ def _no_claim():
     return contextlib.nullcontext()
 
 
-def _write_contact_sheet(args: argparse.Namespace, plan: Plan, images: dict) -> None:
+def _write_contact_sheet(args: argparse.Namespace, plan: Plan, contents: dict, styles: dict) -> None:
     """Refreshes the batch folder's contact sheet from every result present."""
     import nst_helpers as nst
 
-    output_of = {(pair.content, pair.style): pair.output for pair in plan.pairs}
+    output_of = {(pair.content, pair.styles[0]): pair.output for pair in plan.pairs}
     done = {(r, c): nst.read_image(output_of[content, style])
             for r, content in enumerate(args.content) for c, style in enumerate(args.style)
             if output_of[content, style].exists()}
-    sheet = nst.contact_sheet([(_stem(c), images[c]) for c in args.content],
-                              [(_stem(s), images[s]) for s in args.style], done)
+    sheet = nst.contact_sheet([(_stem(c), contents[c]) for c in args.content],
+                              [(_stem(s), styles[s]) for s in args.style], done)
     # The sheet summarises this batch folder (checked in make_plan), so it is refreshed each time.
     nst.save_image(sheet, plan.output / CONTACT_SHEET, force=True)
 

@@ -20,7 +20,7 @@ import numpy as np
 
 __all__ = [
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1",
-    "EPSILON", "OPTIMIZERS", "PRECISIONS", "BFLOAT16_MIN_SIDE", "LBFGS_HISTORY", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
+    "EPSILON", "OPTIMIZERS", "PRECISIONS", "PRESERVE_COLORS", "BFLOAT16_MIN_SIDE", "LBFGS_HISTORY", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
     "PROFILE_ENV_VAR", "WEIGHTS_ENV_VAR", "CACHE_ENV_VAR", "Recipe", "Profile", "PROFILES", "PROFILE_NAMES",
     "profile_named", "quiet_tensorflow_logs", "VGG19_BLOCK_CHANNELS", "VGG19_BLOCK_CONVS", "MEMORY_CPU_OVERHEAD_BYTES", "MEMORY_GPU_OVERHEAD_BYTES",
     "MEMORY_ACTIVATION_FACTOR", "MEMORY_USABLE_FRACTION", "CLAIM_STALE_ENV_VAR", "CLAIM_STALE_SECONDS",
@@ -42,6 +42,10 @@ EPSILON = 0.1
 # Beyond the article (notebook 07): the optimisers and precisions the loop offers.
 OPTIMIZERS = ("adam", "lbfgs")  # the article's Adam; SciPy's L-BFGS-B, which the paper recommends
 PRECISIONS = ("auto", "float32", "bfloat16")  # "auto": bfloat16 only where the hardware makes it faster
+# Notebook 08: how run_style_transfer can keep the photo's colours (Gatys et al. 2017). None: the
+# style's colours, as in the article; "luminance": style only the brightness and keep the photo's
+# colour; "histogram": recolour the style image to the photo's colour statistics first.
+PRESERVE_COLORS = (None, "luminance", "histogram")
 # "auto" keeps small images in float32: below 128 px bfloat16 was not reliably faster (at 64 px the
 # measured float32/bfloat16 ratio ranged from 0.5 to 2.2 between runs; 2.0 at 128 px, 2.8 at 256 px).
 BFLOAT16_MIN_SIDE = 128

@@ -24,8 +24,8 @@ _VGG_MEAN_BGR = VGG_MEAN_BGR.astype(np.float64)
 
 __all__ = [
     "CheckResult", "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
-    "check_layer_output_shape", "check_clip_bounds", "check_total_variation", "check_choice", "Question",
-    "QUESTIONS", "check_same_contract",
+    "check_layer_output_shape", "check_clip_bounds", "check_total_variation", "check_channel_statistics",
+    "check_choice", "Question", "QUESTIONS", "check_same_contract",
 ]
 
 
@@ -278,6 +278,36 @@ def check_total_variation(fn: Callable | None) -> CheckResult:
                    "then divide by height * width.")
 
 
+def check_channel_statistics(fn: Callable | None) -> CheckResult:
+    """Notebook 08: ``fn(style_rgb, content_rgb)`` returns the style image with each colour
+    channel's mean and standard deviation moved to the content's (a simpler colour transfer
+    than ``nst_controls.match_color_histogram``, which matches the whole covariance)."""
+    if _unanswered(fn):
+        return _not_answered("write my_channel_transfer(style_rgb, content_rgb) and pass the function itself.")
+    rng = np.random.default_rng(8)
+    style = rng.uniform(60, 140, size=(12, 10, 3)) * np.array([1.0, 0.8, 0.6])  # dull, each channel its own spread
+    content = rng.uniform(40, 220, size=(9, 14, 3))  # another size: only the statistics count
+    got = _call(fn, "my_channel_transfer still raises NotImplementedError.", style.copy(), content.copy())
+    if isinstance(got, CheckResult):
+        return got
+    if got.shape != style.shape:
+        return _report(False, "", f"Return an image of the style's shape {style.shape}; got shape {got.shape}.")
+    means_right = np.allclose(got.mean(axis=(0, 1)), content.mean(axis=(0, 1)), atol=0.5)
+    spreads_right = np.allclose(got.std(axis=(0, 1)), content.std(axis=(0, 1)), rtol=0.02)
+    pattern_kept = min(np.corrcoef(got[..., c].ravel(), style[..., c].ravel())[0, 1] for c in range(3)) > 0.99
+    if not pattern_kept:
+        return _report(False, "", "The result must still be the style image, only recoloured: transform each "
+                                  "style pixel (x - style mean) * ... + ..., do not replace it.")
+    if means_right and not spreads_right:
+        return _report(False, "", "The means are right; now the spread: multiply (x - style mean) by "
+                                  "content std / style std, per channel (axis=(0, 1)).")
+    if spreads_right and not means_right:
+        return _report(False, "", "The spread is right; add the content's mean per channel at the end.")
+    return _report(bool(means_right and spreads_right),
+                   "Each channel now has the content's mean and spread, and the style's pattern.",
+                   "Per channel (statistics over axis=(0, 1)): (x - style mean) / style std * content std + content mean.")
+
+
 @dataclass(frozen=True)
 class Question:
     """A multiple-choice question.
@@ -365,6 +395,46 @@ QUESTIONS: dict[str, Question] = {
               "What does the Gram matrix keep of the painting, and what does it sum away?",
          "c": "VGG19 was trained to recognise wheels, balls and clocks, and it has curve detectors. The question "
               "is what the style loss keeps of where they respond."}),
+    "luminance-or-histogram": Question(
+        "With preserve_colors='luminance' every pixel keeps the photo's colour; with 'histogram' the result only "
+        "has the photo's palette, and colours can move. Why the difference?",
+        {"a": "Histogram matching is approximate: it matches only the mean and the covariance of the colours.",
+         "b": "Luminance-only transfer never lets the optimisation change colour: it works on grey images and puts "
+              "each pixel's own colour (Cb, Cr) back from the photo. Histogram matching only recolours the style "
+              "image, so the optimisation still paints colours, from the photo's palette, wherever the style asks.",
+         "c": "The luminance method runs more iterations."},
+        "b",
+        "keep_colors takes Cb and Cr pixel by pixel from the photo, after an optimisation that saw only brightness; "
+        "histogram matching changes the target's colours, not where the optimisation puts them.",
+        {"a": "Even an exact match of the whole colour histogram would give the style the photo's colours as a "
+              "collection, not pixel by pixel. Ask which method decides each pixel's colour, and when.",
+         "c": "Both use the same number of evaluations here (paint gives every run the same). The difference is "
+              "in what the optimisation is allowed to change."}),
+    "style-scale": Question(
+        "You paint with style_scale=2 instead of 1. What happens to the brush strokes?",
+        {"a": "They come out smaller: a larger style image has more, finer detail.",
+         "b": "Nothing: Gram matrices average over all positions, so the style image's size cannot matter.",
+         "c": "They come out larger: at twice the size each stroke of the painting covers twice as many pixels, and "
+              "VGG19's features, whose receptive fields are fixed in pixels, record the strokes at that size."},
+        "c",
+        "The Gram matrices describe patterns as many pixels wide as the style image shows them; the result "
+        "reproduces patterns of that pixel size, so a larger style image means larger strokes.",
+        {"a": "The painting has the same detail at any size; enlarging it spreads each stroke over more pixels. "
+              "Which size in pixels do VGG19's filters see a stroke at?",
+         "b": "They average over positions, but each feature responds to a patch of fixed size in pixels. Does a "
+              "stroke twice as wide in pixels give the same features?"}),
+    "mask-order": Question(
+        "A mask is black where the ground is and white where the sky is, and you pass style_path=[None, "
+        "'starry_night.jpg']. Where does The Starry Night go?",
+        {"a": "In the sky: the regions, darkest first, take the styles in order, so black (the ground) gets None "
+              "and white (the sky) gets The Starry Night.",
+         "b": "On the ground: the first region gets the first real style.",
+         "c": "Everywhere: None is skipped and one style is left."},
+        "a",
+        "read_regions sorts the mask's grey levels, darkest first: level 0 (black) takes the first entry, None, "
+        "and level 255 (white) the second.",
+        {"b": "None is an entry too: it takes the darkest region and leaves it without style.",
+         "c": "None is not skipped: it belongs to a region, which keeps the photo (only the content loss acts there)."}),
 }
 
 

@@ -15,6 +15,7 @@ Importing this module has no side effects.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -25,13 +26,16 @@ import tensorflow as tf
 
 import nst_memory
 from nst_config import (BETA_1, BFLOAT16_MIN_SIDE, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LBFGS_HISTORY,
-                        LEARNING_RATE, MEDIA_DIR, MIN_IMAGE_SIDE, OPTIMIZERS, OUTPUTS_DIR, PRECISIONS, PROFILE_ENV_VAR,
-                        PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR, Profile, profile_named)
+                        LEARNING_RATE, MEDIA_DIR, MIN_IMAGE_SIDE, OPTIMIZERS, OUTPUTS_DIR, PRECISIONS, PRESERVE_COLORS,
+                        PROFILE_ENV_VAR, PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR, Profile,
+                        profile_named)
 from nst_device import cpu_has_fast_bfloat16, cpu_model
 from nst_display import (LiveProgress, contact_sheet, imshow, jpeg_image, plot_history, save_gif, show_results,
                          to_uint8)
-from nst_images import (ImageSource, as_batch, check_max_dim, image_size, offer_download, read_credits, read_image,
-                        save_image, scaled_size)
+from nst_images import (ImageSource, as_batch, check_max_dim, image_size, offer_download, read_credits, read_grey,
+                        read_image, save_image, scaled_size)
+from nst_controls import (blend_weights, check_preserve_colors, check_style_scale, keep_colors, luminance,
+                          match_color_histogram, match_luminance, read_regions, rgb_to_ycbcr, style_side, to_grey)
 from nst_memory import InsufficientMemoryError, MemoryEstimate
 from nst_weights import VGG19_CONV_LAYERS, VGG19Weights, WeightsUnavailableError, find_vgg19_weights, load_vgg19
 
@@ -50,6 +54,10 @@ __all__ = [
     # the losses
     "get_content_loss", "gram_matrix", "get_style_loss", "get_feature_representations", "compute_loss",
     "LossConfig", "compute_grads", "total_variation_loss",
+    # control over the result (notebook 08): regions, and the colour and mask plumbing (nst_controls)
+    "guided_gram_matrix", "get_guided_style_loss", "compute_guided_loss", "PRESERVE_COLORS", "rgb_to_ycbcr",
+    "luminance", "to_grey", "match_luminance", "keep_colors", "match_color_histogram", "read_regions",
+    "blend_weights", "style_side",
     # the optimisation loop
     "StyleTargets", "compute_targets", "run_style_transfer", "StyleTransferResult", "History", "StepInfo",
     # display (nst_display)
@@ -309,6 +317,55 @@ def get_style_loss(base_style: tf.Tensor, gram_target: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(gram_style - gram_target))
 
 
+def guided_gram_matrix(input_tensor: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    """The Gram matrix of one region of a feature map: ``gram_matrix`` with positions weighted.
+
+    Gatys et al. 2017's guided Gram matrix: each position's feature vector is multiplied by the
+    region's weight there before the channel correlations are summed, and the sum is divided
+    by the sum of the squared weights, so a region covering the whole image gives exactly the
+    article's ``gram_matrix``, and a region of any size gives an average over its own positions.
+
+    Args:
+        input_tensor: Feature map ``(height, width, channels)`` or ``(1, height, width, channels)``.
+        mask: The region's weights at this layer's resolution, ``(height, width)``, in ``[0, 1]``;
+            or several regions at once, ``(regions, height, width)``.
+
+    Returns:
+        ``(channels, channels)`` tensor ``F^T diag(m^2) F / sum(m^2)``; ``(regions, channels,
+        channels)`` for several masks.
+
+    Raises:
+        ValueError: The mask's height and width are not the feature map's.
+    """
+    input_tensor = tf.convert_to_tensor(input_tensor)
+    mask = tf.cast(mask, input_tensor.dtype)
+    if not mask.shape[-2:].is_compatible_with(input_tensor.shape[-3:-1]):
+        raise ValueError(f"the mask is {tuple(mask.shape)} but the feature map is {tuple(input_tensor.shape)}; "
+                         "the mask must have the feature map's height and width")
+    channels = int(input_tensor.shape[-1])
+    weights = tf.reshape(mask, tf.concat([tf.shape(mask)[:-2], [-1, 1]], axis=0))  # (..., positions, 1)
+    weighted = weights * tf.reshape(input_tensor, [-1, channels])  # (..., positions, channels)
+    gram = tf.matmul(weighted, weighted, transpose_a=True)
+    return gram / tf.reduce_sum(tf.square(weights), axis=[-2, -1])[..., tf.newaxis, tf.newaxis]
+
+
+def get_guided_style_loss(base_style: tf.Tensor, region_masks: tf.Tensor, gram_targets: tf.Tensor,
+                          region_weights: tf.Tensor) -> tf.Tensor:
+    """The style loss of one layer when regions have styles of their own.
+
+    Args:
+        base_style: The generated image's feature map at this layer, ``(height, width, channels)``.
+        region_masks: ``(regions, height, width)``: each region's weights at this layer.
+        gram_targets: ``(regions, channels, channels)``: the Gram matrix of each region's style.
+        region_weights: ``(regions,)``, summing to 1: how much each region's style counts.
+
+    Returns:
+        ``sum_r weight_r * mean((guided_gram(region r) - target_r)^2)``.
+    """
+    per_region = tf.reduce_mean(tf.square(guided_gram_matrix(base_style, region_masks) - gram_targets), axis=[-2, -1])
+    return tf.reduce_sum(tf.cast(region_weights, per_region.dtype) * per_region)
+
+
 def _split_outputs(model: tf.keras.Model, processed_image, num_style_layers: int,
                    ) -> tuple[list[tf.Tensor], list[tf.Tensor]]:
     """The model's style-layer and content-layer activations for one image, batch axis dropped."""
@@ -366,6 +423,42 @@ def compute_loss(model: tf.keras.Model, loss_weights: tuple[float, float], init_
     content_score = tf.add_n([weight_per_content_layer * get_content_loss(output[0], target)
                               for target, output in zip(content_features, content_output_features)])
 
+    style_score *= style_weight
+    content_score *= content_weight
+    return style_score + content_score, style_score, content_score
+
+
+def compute_guided_loss(model: tf.keras.Model, loss_weights: tuple[float, float], init_image: tf.Tensor,
+                        gram_style_features: Sequence[tf.Tensor], content_features: Sequence[tf.Tensor],
+                        region_masks: Sequence[tf.Tensor], region_weights: tf.Tensor,
+                        ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """``compute_loss`` with a style per region (spatial control, Gatys et al. 2017).
+
+    Args:
+        model: A model from ``get_model``.
+        loss_weights: ``(style_weight, content_weight)``.
+        init_image: The image being optimised, VGG-preprocessed, shape ``(1, h, w, 3)``.
+        gram_style_features: Per style layer, ``(regions, channels, channels)``: each region's
+            style Gram matrix.
+        content_features: The content image's activations at each content layer.
+        region_masks: Per style layer, ``(regions, height, width)``: each region's weights at
+            that layer's resolution.
+        region_weights: ``(regions,)``, summing to 1.
+
+    Returns:
+        ``(total_loss, style_score, content_score)``, each already weighted. The content loss
+        covers the whole image, as in ``compute_loss``; a region without style has no mask here.
+    """
+    style_weight, content_weight = loss_weights
+    model_outputs = model(init_image)
+    num_style_layers = len(gram_style_features)
+    weight_per_style_layer = 1.0 / float(num_style_layers)
+    style_score = tf.add_n([weight_per_style_layer * get_guided_style_loss(output[0], masks, targets, region_weights)
+                            for targets, masks, output in zip(gram_style_features, region_masks,
+                                                              model_outputs[:num_style_layers])])
+    weight_per_content_layer = 1.0 / float(len(content_features))
+    content_score = tf.add_n([weight_per_content_layer * get_content_loss(output[0], target)
+                              for target, output in zip(content_features, model_outputs[num_style_layers:])])
     style_score *= style_weight
     content_score *= content_weight
     return style_score + content_score, style_score, content_score
@@ -534,20 +627,71 @@ class StyleTargets:
     """What the generated image is compared with, computed once before the optimisation.
 
     Attributes:
-        gram_style_features: The style image's Gram matrix at each style layer.
+        gram_style_features: Per style layer, the style's Gram matrix ``(channels, channels)``
+            (several styles blended: their weighted sum); with regions, ``(regions, channels,
+            channels)``, one per region.
         content_features: The content image's activations at each content layer.
+        region_masks: With regions: per style layer, ``(regions, height, width)``, each region's
+            weights at that layer's resolution; ``None`` without.
+        region_weights: With regions: ``(regions,)``, how much each region's style counts
+            (summing to 1); ``None`` without.
     """
 
     gram_style_features: list[tf.Tensor]
     content_features: list[tf.Tensor]
+    region_masks: list[tf.Tensor] | None = None
+    region_weights: tf.Tensor | None = None
+
+    def step_arguments(self) -> tuple:
+        """The targets as ``_loss_and_grads`` takes them, in its order."""
+        extra = () if self.region_masks is None else (self.region_masks, self.region_weights)
+        return (self.gram_style_features, self.content_features, *extra)
 
 
-def compute_targets(model: tf.keras.Model, processed_content: np.ndarray, processed_style: np.ndarray,
-                    num_style_layers: int = len(STYLE_LAYERS)) -> StyleTargets:
-    """The style and content targets of one content/style pair, from preprocessed images."""
-    style_features, _ = _split_outputs(model, processed_style, num_style_layers)
-    _, content_features = _split_outputs(model, processed_content, num_style_layers)
-    return StyleTargets([gram_matrix(feature) for feature in style_features], content_features)
+def compute_targets(model: tf.keras.Model, processed_content: np.ndarray,
+                    processed_style: np.ndarray | Sequence[np.ndarray | None],
+                    num_style_layers: int = len(STYLE_LAYERS), *, style_blend_weights: Sequence[float] | None = None,
+                    regions: np.ndarray | None = None) -> StyleTargets:
+    """The style and content targets of one content image and one or more style images.
+
+    Args:
+        model: A model from ``get_model`` (float32 for exact targets).
+        processed_content: The content image, VGG-preprocessed.
+        processed_style: One style image, VGG-preprocessed, or a list of them. With
+            ``regions``, an entry may be ``None``: its region gets no style.
+        num_style_layers: How many of the model's outputs are style layers.
+        style_blend_weights: One weight per style (normalised to sum to 1; equal when ``None``).
+            Without regions the styles' Gram matrices are mixed with these weights; with regions
+            they weigh the regions' style losses.
+        regions: ``(styles, height, width)`` weights, one map per style at the content's size
+            (``nst_controls.read_regions``), or ``None`` for every style everywhere.
+
+    Returns:
+        A ``StyleTargets``.
+
+    Raises:
+        ValueError: The weights or regions do not match the styles (see ``nst_controls``).
+    """
+    styles = list(processed_style) if isinstance(processed_style, (list, tuple)) else [processed_style]
+    weights = blend_weights(style_blend_weights, styles)
+    if regions is None and any(style is None for style in styles):
+        raise ValueError("a style of None (a region without style) needs regions from a mask")
+    content_style_layers, content_features = _split_outputs(model, processed_content, num_style_layers)
+    grams = [[gram_matrix(feature) for feature in _split_outputs(model, style, num_style_layers)[0]]
+             if style is not None else None for style in styles]
+    if regions is None:
+        mixed = [tf.add_n([weight * style_grams[layer] for weight, style_grams in zip(weights, grams)])
+                 for layer in range(num_style_layers)]
+        return StyleTargets(mixed, content_features)
+    regions = np.asarray(regions, dtype=np.float32)
+    if regions.shape != (len(styles), *processed_content.shape[1:3]):
+        raise ValueError(f"regions has shape {regions.shape}; expected one map per style at the content's size, "
+                         f"{(len(styles), *processed_content.shape[1:3])}")
+    styled = [index for index, style in enumerate(styles) if style is not None]
+    region_masks = [tf.image.resize(regions[styled][..., np.newaxis], feature.shape[:2], method="area")[..., 0]
+                    for feature in content_style_layers]
+    return StyleTargets([tf.stack([grams[index][layer] for index in styled]) for layer in range(num_style_layers)],
+                        content_features, region_masks, tf.constant([weights[index] for index in styled]))
 
 
 def _positive_int(name: str, value: int) -> int:
@@ -563,23 +707,34 @@ def _non_negative_float(name: str, value: float) -> float:
     return float(value)
 
 
-def _loss_and_grads(model: tf.keras.Model, image: tf.Tensor, gram_style_features: list[tf.Tensor],
-                    content_features: list[tf.Tensor], loss_weights: tuple[tf.Tensor, tf.Tensor],
-                    tv_weight: tf.Tensor):
+def _loss_and_grads(model: tf.keras.Model, image: tf.Tensor, loss_weights: tuple[tf.Tensor, tf.Tensor],
+                    tv_weight: tf.Tensor, gram_style_features: list[tf.Tensor], content_features: list[tf.Tensor],
+                    region_masks: list[tf.Tensor] | None = None, region_weights: tf.Tensor | None = None, *,
+                    grey: bool = False):
     """``compute_grads`` plus an optional total-variation term, every input an argument (so that
-    one compiled graph serves every run with the same model).
+    one compiled graph serves every run with the same model). With ``region_masks`` (spatial
+    control) the style loss is ``compute_guided_loss``'s. With ``grey`` the gradient is averaged
+    over the colour channels: from a grey start, every step then keeps the image grey, which
+    optimises one luminance channel shown to VGG19 in all three (luminance-only transfer).
 
     Returns:
         ``(gradient, (total_loss, style_score, content_score, tv_score))``; with ``tv_weight`` 0
-        this is exactly ``compute_grads``'s result with a zero appended.
+        and no regions this is exactly ``compute_grads``'s result with a zero appended.
     """
     with tf.GradientTape() as tape:
         tape.watch(image)
-        total, style_score, content_score = compute_loss(model, loss_weights, image, gram_style_features,
-                                                         content_features)
+        if region_masks is None:
+            total, style_score, content_score = compute_loss(model, loss_weights, image, gram_style_features,
+                                                             content_features)
+        else:
+            total, style_score, content_score = compute_guided_loss(
+                model, loss_weights, image, gram_style_features, content_features, region_masks, region_weights)
         tv_score = tv_weight * total_variation_loss(image)
         total = total + tv_score
-    return tape.gradient(total, image), (total, style_score, content_score, tv_score)
+    grads = tape.gradient(total, image)
+    if grey:  # equal changes to B, G and R keep a grey pixel grey (the channel means are constants)
+        grads = tf.repeat(tf.reduce_mean(grads, axis=-1, keepdims=True), 3, axis=-1)
+    return grads, (total, style_score, content_score, tv_score)
 
 
 # Built once for the whole process: its graph is traced once per model and, thanks to
@@ -712,10 +867,41 @@ def _at_size(image: ImageSource, max_dim: int | None, resize_arrays: bool) -> np
         return as_batch(image, _profile_max_dim(max_dim))
     batch = as_batch(image, max_dim)
     width, height = scaled_size((batch.shape[2], batch.shape[1]), max_dim)
+    if (height, width) == batch.shape[1:3]:
+        return batch
     return tf.image.resize(batch, (height, width), method="lanczos3", antialias=True).numpy().clip(0, 255)
 
 
-def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
+def _style_list(style_path: ImageSource | Sequence[ImageSource | None]) -> list[ImageSource | None]:
+    """``style_path`` as a list of styles: one image, or a non-empty sequence of them."""
+    if isinstance(style_path, (str, os.PathLike, np.ndarray)):
+        return [style_path]
+    if isinstance(style_path, Sequence) and not isinstance(style_path, bytes) and len(style_path) > 0:
+        return list(style_path)
+    raise ValueError(f"style_path must be an image (path, URL or RGB array) or a non-empty list of them; "
+                     f"got {style_path!r}")
+
+
+def _planned_size(image: ImageSource, max_dim: int | None, resize_arrays: bool) -> tuple[int, int]:
+    """The ``(width, height)`` that ``_at_size`` will return, from a file's header (nothing decoded)."""
+    if isinstance(image, (str, os.PathLike)):
+        return image_size(image, _profile_max_dim(max_dim))
+    return scaled_size(as_batch(image, None).shape[2:0:-1], max_dim if resize_arrays else None)
+
+
+def _color_controlled(preserve_colors: str | None, content_image: np.ndarray, style_images: list,
+                      ) -> tuple[np.ndarray, list]:
+    """The content and style images the optimisation sees under ``preserve_colors``."""
+    if preserve_colors == "luminance":  # grey images; the photo's colour is put back at the end
+        return to_grey(content_image), [None if style is None else match_luminance(style, content_image)
+                                        for style in style_images]
+    if preserve_colors == "histogram":  # the styles in the photo's palette
+        return content_image, [None if style is None else match_color_histogram(style, content_image)
+                               for style in style_images]
+    return content_image, style_images
+
+
+def run_style_transfer(content_path: ImageSource, style_path: ImageSource | Sequence[ImageSource | None],
                        num_iterations: int | Sequence[int] | None = None,
                        content_weight: float = CONTENT_WEIGHT, style_weight: float = STYLE_WEIGHT, *,
                        max_dim: int | None = None, model: tf.keras.Model | None = None, compiled: bool = True,
@@ -724,22 +910,27 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
                        learning_rate: float = LEARNING_RATE, beta_1: float = BETA_1, epsilon: float = EPSILON,
                        optimizer: str = "adam", tv_weight: float = 0.0, scales: Sequence[int] | None = None,
                        precision: str = "auto", target_model: tf.keras.Model | None = None,
-                       check_memory: bool = True) -> StyleTransferResult:
-    """Runs Gatys et al.'s optimisation with the article's recipe, or faster variants of it.
+                       check_memory: bool = True, preserve_colors: str | None = None,
+                       style_blend_weights: Sequence[float] | None = None, mask: ImageSource | None = None,
+                       style_scale: float = 1.0) -> StyleTransferResult:
+    """Runs Gatys et al.'s optimisation with the article's recipe, or faster and controlled variants of it.
 
     Args:
         content_path: Content image (path, URL or RGB array).
-        style_path: Style image (path, URL or RGB array).
+        style_path: Style image (path, URL or RGB array), or a list of them: several styles are
+            blended (``style_blend_weights``), or, with a ``mask``, each paints its own region;
+            with a mask an entry may be ``None``, leaving its region without style.
         num_iterations: Adam steps, or L-BFGS loss evaluations, at each scale (a number, or one
             per scale); by default the active run profile's.
         content_weight: Weight of the content loss.
         style_weight: Weight of the style loss.
-        max_dim: Longest side of both images when loading them; by default the profile's.
+        max_dim: Longest side of the content image when loading it; by default the profile's.
             Arrays keep their size unless ``scales`` is given.
         model: A model from ``get_model``; built with ``weights`` and ``precision`` when ``None``.
         compiled: Compile the loss and gradient with ``tf.function`` (faster); ``False`` runs
             them eagerly, line by line, as the article does.
-        callback: Called with a ``StepInfo`` after every loss evaluation, e.g. to show progress.
+        callback: Called with a ``StepInfo`` after every loss evaluation, e.g. to show progress
+            (with ``preserve_colors="luminance"`` its image is the grey one being optimised).
         init: ``"content"`` starts from the content image (the article); ``"noise"`` from
             uniform noise in the pixel range (the paper).
         seed: Seeds TensorFlow, NumPy and Python for a repeatable run.
@@ -763,14 +954,26 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
             them or building the model, and refuse a run that cannot fit
             (``check_memory_fits``). ``False`` skips the check, for experts who know better
             than the estimate.
+        preserve_colors: ``None`` (the article: the result takes the style's colours),
+            ``"luminance"`` (style the brightness only, on grey images, then give the result
+            the content's colour) or ``"histogram"`` (recolour each style image to the
+            content's colour statistics first); see ``nst_controls``.
+        style_blend_weights: One weight per entry of ``style_path`` (normalised to sum to 1;
+            equal when ``None``). Without a mask the styles' Gram matrices are mixed with them.
+        mask: An image of grey levels with the content's aspect ratio: each level is a region,
+            and the regions, darkest first, take the styles in order (``nst_controls.read_regions``).
+        style_scale: The style image's longest side relative to the content's: 2 reads the style
+            at twice the content's size, which makes the result's brush strokes larger. Arrays
+            keep their size when it is 1 and ``scales`` is not given.
 
     Returns:
         ``StyleTransferResult(best_img, best_loss, history)``: the uint8 RGB image with the
-        lowest total loss seen at the final scale, that loss, and the ``History`` of every
-        evaluation.
+        lowest total loss seen at the final scale (with ``"luminance"``, recoloured with the
+        content's colour), that loss, and the ``History`` of every evaluation.
 
     Raises:
-        ValueError: An argument is out of range, or an image is too small for VGG19.
+        ValueError: An argument is out of range, the styles, weights or mask do not match,
+            or an image is too small for VGG19.
         InsufficientMemoryError: (a ``ValueError``) the run cannot fit in memory.
     """
     # Every argument is checked before any image is read or any model is built.
@@ -792,14 +995,27 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
     if model is not None and precision not in ("auto", model_precision(model)):
         raise ValueError(f"precision {precision!r} contradicts the given model, which computes in "
                          f"{model_precision(model)}; pass precision='auto' or build the model with get_model(precision=...)")
+    check_preserve_colors(preserve_colors)
+    style_scale = check_style_scale(style_scale)
+    styles = _style_list(style_path)
+    if all(style is None for style in styles):
+        raise ValueError("every style is None: give at least one style image")
+    if mask is None and any(style is None for style in styles):
+        raise ValueError("a style of None leaves a region without style, so it needs a mask that marks the regions")
+    blend = blend_weights(style_blend_weights, styles)
     check_max_dim(max_dim)
     levels = _check_scales(scales, max_dim) or (max_dim,)
     per_level = _iterations_per_level(profile.iterations if num_iterations is None else num_iterations, len(levels))
-    # The result's size, from the files' headers (nothing decoded yet) or the arrays' shapes.
-    final = levels[-1] if scales is not None else max_dim
-    sizes = [image_size(image, _profile_max_dim(final)) if isinstance(image, (str, os.PathLike))
-             else scaled_size(as_batch(image, None).shape[2:0:-1], final if scales is not None else None)
-             for image in (content_path, style_path)]
+    # The result's size and the styles', from the files' headers (nothing decoded yet) or the arrays' shapes.
+    resize_arrays = scales is not None
+    resize_styles = resize_arrays or style_scale != 1
+    content_size = _planned_size(content_path, levels[-1], resize_arrays)
+    sizes = [content_size] + [_planned_size(style, style_side(max(content_size), style_scale), resize_styles)
+                              for style in styles if style is not None]
+    if mask is not None:
+        read_regions(mask, content_size, len(styles))  # a mismatch fails now, naming the file
+        if isinstance(mask, (str, os.PathLike)):
+            mask = read_grey(mask)  # read once, split again at each level's size
     width, height = (int(side) for side in max(sizes, key=lambda size: size[0] * size[1]))
     if model is not None:
         precision = model_precision(model)
@@ -808,13 +1024,21 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
     if check_memory:
         check_memory_fits(height, width, optimizer=optimizer, precision=precision)
 
-    pairs = [(_at_size(content_path, size, scales is not None), _at_size(style_path, size, scales is not None))
-             for size in levels]
-    for content_image, style_image in pairs:
-        for name, img in (("content", content_image), ("style", style_image)):
+    level_images = []
+    for size in levels:
+        content_image = _at_size(content_path, size, resize_arrays)
+        side = max(content_image.shape[1:3])
+        level_images.append((content_image, [None if style is None else
+                                             _at_size(style, style_side(side, style_scale), resize_styles)
+                                             for style in styles]))
+    for content_image, style_images in level_images:
+        named = [("content", content_image)] + [(f"style{f' {i + 1}' if len(styles) > 1 else ''}", img)
+                                                for i, img in enumerate(style_images) if img is not None]
+        for name, img in named:
             if min(img.shape[1:3]) < MIN_IMAGE_SIDE:
                 raise ValueError(f"the {name} image is {img.shape[2]}x{img.shape[1]} px; each side must be at least "
-                                 f"{MIN_IMAGE_SIDE} px for VGG19's deepest layers (raise max_dim or the first scale)")
+                                 f"{MIN_IMAGE_SIDE} px for VGG19's deepest layers (raise max_dim, the first scale or "
+                                 "style_scale)")
     if seed is not None:
         tf.keras.utils.set_random_seed(seed)
     if model is None:
@@ -829,9 +1053,13 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
     weights_args = ((tf.constant(style_weight, tf.float32), tf.constant(content_weight, tf.float32)),
                     tf.constant(tv_weight, tf.float32))
     previous = None
-    for (content_image, style_image), iterations in zip(pairs, per_level):
-        processed_content = load_and_process_img(content_image)
-        targets = compute_targets(target_model, processed_content, load_and_process_img(style_image))
+    for (content_image, style_images), iterations in zip(level_images, per_level):
+        regions = None if mask is None else read_regions(mask, content_image.shape[2:0:-1], len(styles))
+        seen_content, seen_styles = _color_controlled(preserve_colors, content_image, style_images)
+        processed_content = load_and_process_img(seen_content)
+        targets = compute_targets(target_model, processed_content,
+                                  [None if style is None else load_and_process_img(style) for style in seen_styles],
+                                  style_blend_weights=blend, regions=regions)
         if previous is not None:  # the coarser level's result, upsampled, is this level's start
             start = np.clip(tf.image.resize(previous, processed_content.shape[1:3], method="bicubic").numpy(),
                             _MIN_VALS, _MAX_VALS)
@@ -840,10 +1068,14 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource,
         else:
             start = processed_content
         recorder.new_scale(max(content_image.shape[1:3]))
-        args = (model, targets.gram_style_features, targets.content_features, *weights_args)
+        args = (model, *weights_args, *targets.step_arguments())
+        level_step = functools.partial(step, grey=True) if preserve_colors == "luminance" else step
         if optimizer == "adam":
-            _adam_loop(step, args, start, iterations, recorder, learning_rate, beta_1, epsilon)
+            _adam_loop(level_step, args, start, iterations, recorder, learning_rate, beta_1, epsilon)
         else:
-            _lbfgs_loop(step, args, start, iterations, recorder)
+            _lbfgs_loop(level_step, args, start, iterations, recorder)
         previous = recorder.best_image
-    return StyleTransferResult(deprocess_img(recorder.best_image), recorder.best_loss, history)
+    best_img = deprocess_img(recorder.best_image)
+    if preserve_colors == "luminance":
+        best_img = keep_colors(best_img, level_images[-1][0][0])
+    return StyleTransferResult(best_img, recorder.best_loss, history)

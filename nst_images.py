@@ -33,7 +33,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from nst_config import MIN_IMAGE_SIDE, REPO_ROOT
 
-__all__ = ["ImageSource", "is_url", "check_max_dim", "scaled_size", "image_size", "read_image", "as_batch", "image_format",
+__all__ = ["ImageSource", "is_url", "check_max_dim", "scaled_size", "image_size", "read_image", "read_grey", "as_batch",
+           "image_format",
            "save_image", "read_credits", "offer_download"]
 
 # A path, an http(s) URL, or an RGB array (height, width, 3) or batch of one (1, height, width, 3).
@@ -202,6 +203,22 @@ def read_image(source: str | os.PathLike, max_dim: int | None = None) -> np.ndar
     if max_dim is not None:
         img = img.resize(scaled_size(img.size, max_dim), Image.Resampling.LANCZOS)
     return np.asarray(img, dtype=np.float32)[np.newaxis]
+
+
+def read_grey(source: str | os.PathLike) -> np.ndarray:
+    """Reads an image file or URL as grey levels at its own size, e.g. a mask.
+
+    Turns it upright (EXIF orientation) like ``read_image``; colours become their grey level
+    (Pillow's ``L`` mode: ``0.299 R + 0.587 G + 0.114 B``), transparency is composited onto white.
+
+    Returns:
+        uint8 array of shape ``(height, width)``.
+
+    Raises:
+        The errors of ``read_image``, which name the file.
+    """
+    with _open_image(source) as img:
+        return np.asarray(_to_rgb(ImageOps.exif_transpose(img)).convert("L"))
 
 
 def as_batch(image: ImageSource, max_dim: int | None) -> np.ndarray:

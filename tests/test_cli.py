@@ -135,7 +135,7 @@ def test_batch_refuses_a_foreign_contact_sheet(tmp_path, capsys):
 @pytest.mark.parametrize("args,message", [
     (["a.jpg", "b.jpg", "-c", "x.jpg", "-s", "y.jpg"], "not both"),
     (["-c", "x.jpg"], "needs both -c/--content and -s/--style"),
-    (["only_one.jpg"], "expected CONTENT STYLE (two images), got 1"),
+    (["only_one.jpg"], "expected CONTENT STYLE (at least two images), got 1"),
 ])
 def test_cli_usage_errors(tmp_path, capsys, args, message):
     assert nst_cli.main([*args, "-o", str(tmp_path / "out")]) == 1

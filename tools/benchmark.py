@@ -72,7 +72,7 @@ def evaluation_times(nst, models: dict, size: int, repeats: int = 8) -> None:
         modes = {"eager": nst._loss_and_grads, "tf.function": tf.function(nst._loss_and_grads),
                  "tf.function + XLA": tf.function(nst._loss_and_grads, jit_compile=True)}
         for mode, step in modes.items():
-            args = (model, tf.constant(content), targets.gram_style_features, targets.content_features, *weights)
+            args = (model, tf.constant(content), *weights, *targets.step_arguments())
             float(step(*args)[1][0])  # trace and warm up
             seconds = []
             for _ in range(repeats if mode != "eager" else max(3, repeats // 2)):
@@ -92,7 +92,7 @@ def lbfgs_blas_threads(nst, models: dict, size: int, evaluations: int = 40) -> N
     weights = ((tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
     print(f"L-BFGS at {content.shape[2]}x{content.shape[1]}, median over {evaluations} evaluations:")
     for precision, model in models.items():
-        args = (model, targets.gram_style_features, targets.content_features, *weights)
+        args = (model, *weights, *targets.step_arguments())
         nst._compiled_loss_and_grads(model, tf.constant(content), *args[1:])  # traced before the clock
         for threads, label in ((None, "BLAS on every core"), (1, "BLAS on one thread")):
             step_seconds = []
@@ -160,8 +160,8 @@ def compiled_breakdown(nst, model, size: int, repeats: int = 8) -> None:
 
     content = nst.load_and_process_img(CONTENT, size)
     targets = nst.compute_targets(model, content, nst.load_and_process_img(STYLE, size))
-    args = (model, tf.constant(content), targets.gram_style_features, targets.content_features,
-            (tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
+    args = (model, tf.constant(content), (tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)),
+            tf.constant(0.0), *targets.step_arguments())
     variants = {"eager": nst._loss_and_grads}
     for name, options in [("compiled, Grappler on", {}), ("compiled, no operation fusion", {"remapping": False}),
                           ("compiled, no layout optimiser", {"layout_optimizer": False}),
