@@ -199,8 +199,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
             raise UsageError("give either CONTENT STYLE, or -c/--content with -s/--style, not both")
         for given, option in ((args.mask, "--mask"), (args.style_blend_weights, "--style-blend-weights")):
             if given is not None:
-                raise UsageError(f"{option} is for one result with several styles (CONTENT STYLE STYLE ... -o OUT.png); "
-                                 "a batch (-c/-s) paints every style separately")
+                raise UsageError(f"{option} is for one result with several styles "
+                                 "(CONTENT STYLE STYLE ... -o OUT.png); a batch (-c/-s) paints every style separately")
         if not args.content or not args.style:
             raise UsageError("a batch needs both -c/--content and -s/--style images")
         if args.output.suffix and not args.output.is_dir():

@@ -29,8 +29,9 @@ from PIL import Image
 from nst_config import MIN_IMAGE_SIDE, PRESERVE_COLORS
 from nst_images import ImageSource, read_grey, scaled_size
 
-__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "luminance", "to_grey", "match_luminance", "keep_colors", "match_color_histogram",
-           "check_preserve_colors", "blend_weights", "read_regions", "style_side", "check_style_scale"]
+__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "luminance", "to_grey", "match_luminance", "keep_colors",
+           "match_color_histogram", "check_preserve_colors", "blend_weights", "read_regions", "style_side",
+           "check_style_scale"]
 
 # ITU-R BT.601 luma and chroma, full range, as in JPEG: Y is the luminance; Cb and Cr, centred on
 # 128, are the blue and red differences that carry the colour.

@@ -434,7 +434,8 @@ QUESTIONS: dict[str, Question] = {
         "read_regions sorts the mask's grey levels, darkest first: level 0 (black) takes the first entry, None, "
         "and level 255 (white) the second.",
         {"b": "None is an entry too: it takes the darkest region and leaves it without style.",
-         "c": "None is not skipped: it belongs to a region, which keeps the photo (only the content loss acts there)."}),
+         "c": "None is not skipped: it belongs to a region, which keeps the photo (only the content loss acts "
+              "there)."}),
 }
 
 

@@ -47,8 +47,8 @@ __all__ = [
     # memory (nst_memory)
     "check_memory_fits", "MemoryEstimate", "InsufficientMemoryError",
     # images
-    "load_img", "load_and_process_img", "deprocess_img", "read_image", "image_size", "save_image", "read_credits",
-    "offer_download",
+    "load_img", "load_and_process_img", "deprocess_img", "read_image", "read_grey", "image_size", "save_image",
+    "read_credits", "offer_download",
     # the model and its weights
     "get_model", "model_precision", "load_vgg19", "find_vgg19_weights", "VGG19Weights", "WeightsUnavailableError",
     # the losses
@@ -826,8 +826,8 @@ def _lbfgs_loop(step: Callable, args: tuple, start: np.ndarray, num_evaluations:
         return total, grads.numpy().astype(np.float64).ravel()
 
     # SciPy's BLAS keeps its threads spinning for a while after each call, on the cores TensorFlow
-    # needs next: on 2 cores that made every TensorFlow step about 45% slower. One BLAS thread
-    # costs L-BFGS-B nothing measurable (its vectors are short) and gives TensorFlow the cores.
+    # needs next: on 2 cores that made each TensorFlow step 16% (float32) to 61% (bfloat16) slower.
+    # With one BLAS thread a whole evaluation took 15% to 25% less time (tools/benchmark.py).
     try:
         with threadpool_limits(limits=blas_threads, user_api="blas"):
             minimize(loss_and_gradient, start.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",

@@ -149,7 +149,8 @@ def test_notebook_runs_on_colab(path, published, on_colab):
     assert errors == []
     downloads = [Path(call["path"]) for call in _calls(on_colab.log) if call["call"] == "download"]
     expected = {"05_optimize.ipynb": [on_colab.clone / "outputs" / "05_crab_great_wave.png"],
-                "06_style_gallery.ipynb": [on_colab.clone / "outputs" / "06_chelsea_night_cafe.png"]}
+                "06_style_gallery.ipynb": [on_colab.clone / "outputs" / "06_chelsea_night_cafe.png"],
+                "08_control.ipynb": [on_colab.clone / "outputs" / "08_chelsea_controlled.png"]}
     assert downloads == expected.get(path.name, [])
     assert not (on_colab.content / "outputs").exists(), "results go into the repository's outputs/"
 

@@ -1,7 +1,7 @@
 """Prints the figures the project reports: weight loading, per-evaluation times, and how much
 sooner each faster method reaches the article's result.
 
-    python tools/benchmark.py                     # everything below, about 12 minutes on 2 cores
+    python tools/benchmark.py                     # everything below, about 15 minutes on 2 cores
     python tools/benchmark.py --quick             # a smoke run: 64 px, 20 Adam iterations
     python tools/benchmark.py --compiled-breakdown 32 256
 
@@ -16,10 +16,12 @@ ratios, not absolute seconds, across runs):
    the series does: idle BLAS threads spin on the cores TensorFlow needs).
 4. The target: the article's compiled Adam loop, float32, --adam-iterations iterations at
    --size px (crab x Great Wave); its time and final best loss.
-5. For each faster method (L-BFGS with and without coarse-to-fine, in each precision, with the
+5. What each control of notebook 08 costs: one L-BFGS run with each (colour, blended styles,
+   regions, style scale) against the same run without, after a warm-up that traces each.
+6. For each faster method (L-BFGS with and without coarse-to-fine, in each precision, with the
    article's loss): the wall time until its loss first reaches the target, and its speed-up
    over Adam. A method stops as soon as it gets there (or after --budget evaluations).
-6. With --compiled-breakdown SIZE ...: where tf.function's speed-up over eager comes from
+7. With --compiled-breakdown SIZE ...: where tf.function's speed-up over eager comes from
    (Grappler on, without operation fusion, without the layout optimiser, off), interleaved.
 """
 
@@ -36,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nst_config import CACHE_ENV_VAR, MEDIA_DIR, quiet_tensorflow_logs  # noqa: E402
 from nst_device import cpu_flags  # noqa: E402
 
-CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
+CONTENT, STYLE, SECOND_STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg", MEDIA_DIR / "starry_night.jpg"
 
 
 class _Reached(Exception):
@@ -59,20 +61,29 @@ def weights_loading() -> None:
           f"({cold / warm:.1f}x faster)")
 
 
+def step_inputs(nst, target_model, size: int) -> tuple:
+    """The crab at ``size`` px, preprocessed, and the step's other arguments: the article's loss
+    weights, no total variation, and the Great Wave's targets from ``target_model``."""
+    import tensorflow as tf
+
+    content = nst.load_and_process_img(CONTENT, size)
+    targets = nst.compute_targets(target_model, content, nst.load_and_process_img(STYLE, size))
+    weights = ((tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
+    return content, (*weights, *targets.step_arguments())
+
+
 def evaluation_times(nst, models: dict, size: int, repeats: int = 8) -> None:
     """Median time of one loss-and-gradient evaluation per precision and compile mode."""
     import numpy as np
     import tensorflow as tf
 
-    content = nst.load_and_process_img(CONTENT, size)
-    targets = nst.compute_targets(models["float32"], content, nst.load_and_process_img(STYLE, size))
-    weights = ((tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
+    content, step_args = step_inputs(nst, models["float32"], size)
     print(f"One loss-and-gradient evaluation at {content.shape[2]}x{content.shape[1]} (median of {repeats}):")
     for precision, model in models.items():
         modes = {"eager": nst._loss_and_grads, "tf.function": tf.function(nst._loss_and_grads),
                  "tf.function + XLA": tf.function(nst._loss_and_grads, jit_compile=True)}
         for mode, step in modes.items():
-            args = (model, tf.constant(content), *weights, *targets.step_arguments())
+            args = (model, tf.constant(content), *step_args)
             float(step(*args)[1][0])  # trace and warm up
             seconds = []
             for _ in range(repeats if mode != "eager" else max(3, repeats // 2)):
@@ -87,13 +98,11 @@ def lbfgs_blas_threads(nst, models: dict, size: int, evaluations: int = 40) -> N
     import numpy as np
     import tensorflow as tf
 
-    content = nst.load_and_process_img(CONTENT, size)
-    targets = nst.compute_targets(models["float32"], content, nst.load_and_process_img(STYLE, size))
-    weights = ((tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
+    content, step_args = step_inputs(nst, models["float32"], size)
     print(f"L-BFGS at {content.shape[2]}x{content.shape[1]}, median over {evaluations} evaluations:")
     for precision, model in models.items():
-        args = (model, *weights, *targets.step_arguments())
-        nst._compiled_loss_and_grads(model, tf.constant(content), *args[1:])  # traced before the clock
+        args = (model, *step_args)
+        nst._compiled_loss_and_grads(model, tf.constant(content), *step_args)  # traced before the clock
         for threads, label in ((None, "BLAS on every core"), (1, "BLAS on one thread")):
             step_seconds = []
 
@@ -110,6 +119,42 @@ def lbfgs_blas_threads(nst, models: dict, size: int, evaluations: int = 40) -> N
             total, step = history.seconds_per_iteration(skip=2), float(np.median(step_seconds[2:]))
             print(f"  {precision:8s} {label:19s} {1000 * total:6.1f} ms per evaluation: TensorFlow's step "
                   f"{1000 * step:6.1f} ms, SciPy and the rest {1000 * (total - step):5.1f} ms")
+
+
+def control_costs(nst, models: dict, size: int, evaluations: int) -> None:
+    """Wall time of an L-BFGS run with each control, and its median time per evaluation."""
+    import numpy as np
+
+    precision = nst.preferred_precision(size)
+    height, width = nst.read_image(CONTENT, size).shape[1:3]
+    halves = np.zeros((height, width), np.uint8)
+    halves[:, width // 2:] = 255
+    runs = {"no control": {},
+            "preserve_colors='luminance'": {"preserve_colors": "luminance"},
+            "preserve_colors='histogram'": {"preserve_colors": "histogram"},
+            "two styles, blended": {"style": [STYLE, SECOND_STYLE]},
+            "two styles in two regions (mask)": {"style": [STYLE, SECOND_STYLE], "mask": halves},
+            "one region styled, one not (mask)": {"style": [STYLE, None], "mask": halves},
+            "style_scale=2": {"style_scale": 2.0},
+            "style_scale=0.5": {"style_scale": 0.5}}
+    print(f"What each control costs: L-BFGS, {evaluations} evaluations at {width}x{height}, VGG19 in {precision} "
+          "(after a warm-up run of each; the total includes the targets and colour transforms):")
+    plain = None
+    for name, options in runs.items():
+        options = dict(options)
+        style = options.pop("style", STYLE)
+
+        def paint(count):
+            return nst.run_style_transfer(CONTENT, style, count, max_dim=size, model=models[precision],
+                                          target_model=models["float32"], optimizer="lbfgs", **options)
+
+        paint(3)  # traces this variant of the step
+        start = time.perf_counter()
+        result = paint(evaluations)
+        total, per_evaluation = time.perf_counter() - start, result.history.seconds_per_iteration(skip=1)
+        plain = plain or (total, per_evaluation)
+        print(f"  {name:36s} {total:6.1f} s in all ({total / plain[0]:4.2f}x), {1000 * per_evaluation:6.1f} ms per "
+              f"evaluation ({per_evaluation / plain[1]:4.2f}x)")
 
 
 def time_to_target(nst, target: float, iterations, **options) -> tuple[float | None, int, float]:
@@ -158,10 +203,8 @@ def compiled_breakdown(nst, model, size: int, repeats: int = 8) -> None:
     import numpy as np
     import tensorflow as tf
 
-    content = nst.load_and_process_img(CONTENT, size)
-    targets = nst.compute_targets(model, content, nst.load_and_process_img(STYLE, size))
-    args = (model, tf.constant(content), (tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)),
-            tf.constant(0.0), *targets.step_arguments())
+    content, step_args = step_inputs(nst, model, size)
+    args = (model, tf.constant(content), *step_args)
     variants = {"eager": nst._loss_and_grads}
     for name, options in [("compiled, Grappler on", {}), ("compiled, no operation fusion", {"remapping": False}),
                           ("compiled, no layout optimiser", {"layout_optimizer": False}),
@@ -206,6 +249,7 @@ def main() -> None:
     models = {"float32": nst.get_model(verbose=False), "bfloat16": nst.get_model(verbose=False, precision="bfloat16")}
     evaluation_times(nst, models, args.size)
     lbfgs_blas_threads(nst, models, args.size, evaluations=12 if args.quick else 40)
+    control_costs(nst, models, args.size, evaluations=8 if args.quick else 60)
 
     adam = nst.run_style_transfer(CONTENT, STYLE, args.adam_iterations, max_dim=args.size, model=models["float32"])
     adam_seconds, target = adam.history.seconds[-1], adam.best_loss
