@@ -335,8 +335,11 @@ def _run(args: argparse.Namespace) -> int:
 
     todo = [pair for pair in plan.pairs if not is_done(pair)]
     device = nst.device_name()
-    controls = [f"{len(plan.pairs[0].styles)} styles" + (" in the regions of " + args.mask if args.mask else " blended")
-                if len(plan.pairs[0].styles) > 1 else "",
+    first_styles = plan.pairs[0].styles  # a result with several styles is always a single pair
+    names = " + ".join(_stem(style) if style else NO_STYLE for style in first_styles)
+    ratio = " : ".join(f"{weight:.2g}" for weight in blend_weights(args.style_blend_weights, first_styles))
+    controls = [f"styles {names} in the regions of {args.mask}" if args.mask else
+                f"styles {names} blended {ratio}" if len(first_styles) > 1 else "",
                 f"colours preserved by {args.preserve_colors}" if args.preserve_colors else "",
                 f"style scale {args.style_scale:g}" if args.style_scale != 1 else ""]
     controls_said = "".join(f"; {control}" for control in controls if control)
