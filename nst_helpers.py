@@ -1064,7 +1064,8 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource | Sequ
             start = np.clip(tf.image.resize(previous, processed_content.shape[1:3], method="bicubic").numpy(),
                             _MIN_VALS, _MAX_VALS)
         elif init == "noise":
-            start = load_and_process_img(np.random.uniform(0, 255, size=content_image.shape))
+            noise = np.random.uniform(0, 255, size=content_image.shape)
+            start = load_and_process_img(to_grey(noise) if preserve_colors == "luminance" else noise)
         else:
             start = processed_content
         recorder.new_scale(max(content_image.shape[1:3]))

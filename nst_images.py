@@ -41,6 +41,8 @@ __all__ = ["ImageSource", "is_url", "check_max_dim", "scaled_size", "image_size"
 ImageSource = Union[str, os.PathLike, np.ndarray]
 
 _USER_AGENT = "nst-helpers/1.0 (teaching notebooks)"  # some servers refuse anonymous requests
+_EXIF_ORIENTATION = 0x0112  # the tag; values 5 to 8 turn the picture by a quarter, swapping its sides
+_QUARTER_TURNS = (5, 6, 7, 8)
 
 
 def is_url(source: object) -> bool:
@@ -165,8 +167,9 @@ def scaled_size(size: tuple[int, int], max_dim: int | None) -> tuple[int, int]:
 def image_size(source: str | os.PathLike, max_dim: int | None = None) -> tuple[int, int]:
     """The ``(width, height)`` that ``read_image(source, max_dim)`` returns, from the header alone.
 
-    Nothing is decoded, so this is cheap, and it lets a caller check that a run fits in memory
-    before reading and resizing anything (EXIF rotation may swap the two; the pixel count stays).
+    Nothing is decoded, so this is cheap, and it lets a caller check that a run fits in memory,
+    or that a mask has the photo's shape, before reading and resizing anything. A phone photo
+    stored on its side with an EXIF orientation tag counts upright, as ``read_image`` turns it.
     A URL is downloaded.
 
     Raises:
@@ -175,7 +178,10 @@ def image_size(source: str | os.PathLike, max_dim: int | None = None) -> tuple[i
     check_max_dim(max_dim)
     img, _ = _open_header(source)
     with img:
-        return scaled_size(img.size, max_dim)
+        width, height = img.size
+        if img.getexif().get(_EXIF_ORIENTATION) in _QUARTER_TURNS:
+            width, height = height, width
+        return scaled_size((width, height), max_dim)
 
 
 def read_image(source: str | os.PathLike, max_dim: int | None = None) -> np.ndarray:

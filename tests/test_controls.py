@@ -186,11 +186,11 @@ def test_luminance_keeps_the_contents_colour(model):
     assert moved > 0.5 * np.abs(nst.luminance(plain.best_img) - nst.luminance(content)).mean()
 
 
-@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_luminance_optimises_grey_images(model, optimizer):
+@pytest.mark.parametrize("optimizer,init", [("lbfgs", "content"), ("adam", "content"), ("lbfgs", "noise")])
+def test_luminance_optimises_grey_images(model, optimizer, init):
     seen = []
     nst.run_style_transfer(CONTENT, STYLE, 3, max_dim=64, model=model, optimizer=optimizer, preserve_colors="luminance",
-                           callback=lambda step: seen.append(step.image()))
+                           init=init, seed=0, callback=lambda step: seen.append(step.image()))
     assert len(seen) == 3
     for image in seen:
         assert np.abs(image.astype(int) - image[..., :1]).max() <= 1  # grey, up to rounding of the means
@@ -206,6 +206,18 @@ def spy_on_targets(monkeypatch) -> list:
 
     monkeypatch.setattr(nst, "compute_targets", spy)
     return seen
+
+
+def test_a_mask_drawn_on_an_upright_phone_photo_fits_it(model, tmp_path):
+    stored = Image.fromarray(nst.load_img(CONTENT, 64)[0].astype(np.uint8))  # 64 wide, 36 high, on its side
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to show": upright it is 36 wide, 64 high
+    photo = tmp_path / "phone.jpg"
+    stored.save(photo, exif=exif, quality=95)
+    mask = np.zeros((64, 36), np.uint8)  # drawn on the upright picture
+    mask[32:] = 255
+    result = nst.run_style_transfer(photo, [None, STYLE], 2, max_dim=64, model=model, optimizer="lbfgs", mask=mask)
+    assert result.best_img.shape == (64, 36, 3)
 
 
 def test_histogram_targets_the_recoloured_style_and_keeps_the_contents_palette(model, monkeypatch):

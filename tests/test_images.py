@@ -102,6 +102,7 @@ def test_load_img_honours_exif_orientation(tmp_path):
     stored.save(path, exif=exif, quality=95)
     img = nst.load_img(path, max_dim=40)
     assert img.shape == (1, 40, 20, 3)  # shown upright: 20 wide, 40 high
+    assert nst.image_size(path, max_dim=40) == (20, 40)  # the header alone says the same
     np.testing.assert_allclose(img[0, 5, 10], (255, 0, 0), atol=40)  # red is now on top
     np.testing.assert_allclose(img[0, 35, 10], (0, 0, 255), atol=40)
 
