@@ -189,6 +189,8 @@ def blend_weights(weights: Sequence[float] | None, styles: Sequence[object]) -> 
     real = [style is not None for style in styles]
     if weights is None:
         weights = [1.0] * len(styles)
+    if isinstance(weights, np.ndarray) and weights.ndim == 1:
+        weights = weights.tolist()
     if isinstance(weights, (str, bytes)) or not isinstance(weights, Sequence):
         raise ValueError(f"style_blend_weights must be a sequence of numbers, one per style; got {weights!r}")
     values = list(weights)

@@ -89,6 +89,7 @@ def test_blend_weights_are_normalised_and_a_region_without_style_takes_none():
     assert nst_controls.blend_weights(None, ["a", "b"]) == [0.5, 0.5]
     assert nst_controls.blend_weights([3, 1], ["a", "b"]) == [0.75, 0.25]
     assert nst_controls.blend_weights([1, 5, 1], ["a", None, "b"]) == [0.5, 0.0, 0.5]
+    assert nst_controls.blend_weights(np.array([1.0, 4.0]), ["a", "b"]) == [0.2, 0.8]
 
 
 @pytest.mark.parametrize("weights,message", [
