@@ -251,20 +251,21 @@ def resolve_recipe(args: argparse.Namespace, profile: Profile, batch: bool) -> R
 
 
 def _check_before_work(nst, args: argparse.Namespace, plan: Plan, max_dim: int, optimizer: str,
-                       precision: str) -> None:
+                       precision: str) -> int:
     """Reads every image's header (a bad file or a decompression bomb fails here), checks the
     mask against the content, and refuses a size that cannot fit in memory, all before anything
-    is decoded or the model is built."""
+    is decoded or the model is built. Returns the style images' longest side (``--style-scale``)."""
     from nst_images import image_size
 
     style_dim = nst.style_side(max_dim, args.style_scale)
     sizes = [image_size(pair.content, max_dim) for pair in plan.pairs]
     sizes += [image_size(style, style_dim) for pair in plan.pairs for style in pair.style_images]
-    if args.mask is not None:
+    if args.mask is not None:  # one pair (make_plan refuses a mask in a batch): sizes[0] is its content's
         (pair,) = plan.pairs
-        nst.read_regions(args.mask, image_size(pair.content, max_dim), len(pair.styles))
+        nst.read_regions(args.mask, sizes[0], len(pair.styles))
     width, height = max(sizes, key=lambda size: size[0] * size[1])
     nst.check_memory_fits(height, width, optimizer=optimizer, precision=precision)
+    return style_dim
 
 
 def _painter(nst, args: argparse.Namespace, images: tuple[dict, dict], recipe: Recipe, models: tuple, bar):
@@ -314,11 +315,10 @@ def _run(args: argparse.Namespace) -> int:
     max_dim = recipe.scales[-1]
     precision = nst.preferred_precision(max_dim) if args.precision == "auto" else args.precision
     iterations = sum(recipe.iterations)  # per pair
-    _check_before_work(nst, args, plan, max_dim, recipe.optimizer, precision)
+    style_dim = _check_before_work(nst, args, plan, max_dim, recipe.optimizer, precision)
     # Load every image first: a bad file fails now, not after an hour of painting. Styles are read
     # at their --style-scale size (run_style_transfer keeps an array that already has it).
     contents = {pair.content: nst.load_img(pair.content, max_dim) for pair in plan.pairs}
-    style_dim = nst.style_side(max_dim, args.style_scale)
     styles = {style: nst.load_img(style, style_dim) for pair in plan.pairs for style in pair.style_images}
     record_path = plan.output / BATCH_RECORD
     if plan.batch:

@@ -106,9 +106,9 @@ def lbfgs_blas_threads(nst, models: dict, size: int, evaluations: int = 40) -> N
         for threads, label in ((None, "BLAS on every core"), (1, "BLAS on one thread")):
             step_seconds = []
 
-            def timed_step(*step_args):
+            def timed_step(*call_args):
                 start = time.perf_counter()
-                grads, losses = nst._compiled_loss_and_grads(*step_args)
+                grads, losses = nst._compiled_loss_and_grads(*call_args)
                 losses = [float(value) for value in losses]  # waits for the result
                 step_seconds.append(time.perf_counter() - start)
                 return grads, losses
