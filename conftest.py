@@ -1,4 +1,4 @@
-"""Shared fixtures. The tests use the real VGG19 ImageNet weights (see nst_weights.py)."""
+"""Shared fixtures. The tests use the real VGG19 ImageNet weights (see nst_plumbing/weights.py)."""
 
 import os
 import sys
@@ -11,7 +11,7 @@ sys.path.insert(0, str(ROOT))
 
 import pytest  # noqa: E402
 
-from nst_config import PROFILE_ENV_VAR, quiet_tensorflow_logs  # noqa: E402
+from nst_plumbing.config import PROFILE_ENV_VAR, quiet_tensorflow_logs  # noqa: E402
 
 os.environ.setdefault(PROFILE_ENV_VAR, "test")
 quiet_tensorflow_logs()
@@ -30,6 +30,6 @@ def model():
 @pytest.fixture(scope="session")
 def vgg19():
     """The bare VGG19 (include_top=False) with real ImageNet weights."""
-    import nst_weights
+    from nst_plumbing.weights import load_vgg19
 
-    return nst_weights.load_vgg19("auto", verbose=False)
+    return load_vgg19("auto", verbose=False)

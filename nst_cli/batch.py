@@ -1,6 +1,6 @@
 """Several workers on one batch folder: claims on pairs, and one batch record that merges them all.
 
-Plumbing, not part of the lesson; the command line (``python -m nst_cli``) uses it. Any number of
+Built on nothing but plumbing; the command line (``python -m nst_cli``) uses it. Any number of
 processes, on one machine or several sharing a folder, may run the same batch command:
 
 - **Claims.** Before painting a pair, a worker creates ``.<result>.claim`` beside the result
@@ -35,14 +35,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from nst_config import CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS, LOCK_STALE_SECONDS
+from nst_plumbing.config import CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS, LOCK_STALE_SECONDS
+from nst_plumbing.files import PARTIAL_SUFFIX, write_atomic
 
 __all__ = ["worker_id", "claim_timeout", "claim_path", "Claim", "try_claim", "locked", "write_json_atomic",
            "read_json", "update_record", "leftovers"]
 
 _CLAIM_SUFFIX = ".claim"
 _LOCK_SUFFIX = ".lock"
-_PARTIAL_SUFFIX = ".partial"
 _ASIDE_SUFFIX = ".stale"
 
 
@@ -238,13 +238,7 @@ def locked(path: Path, timeout: float = 60.0) -> Iterator[None]:
 
 def write_json_atomic(path: Path, data: dict) -> None:
     """Writes ``data`` as JSON to ``path`` in one step: beside it first, then ``os.replace``."""
-    path = Path(path)
-    partial = _unique(path, _PARTIAL_SUFFIX)
-    try:
-        partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
+    write_atomic(path, lambda partial: partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8"))
 
 
 def read_json(path: Path) -> dict:
@@ -286,5 +280,5 @@ def update_record(path: Path, name: str, entry: dict) -> dict:
 
 def leftovers(folder: Path) -> list[Path]:
     """Claim, lock, partial and set-aside files in ``folder`` (none should outlive a batch)."""
-    suffixes = (_CLAIM_SUFFIX, _LOCK_SUFFIX, _PARTIAL_SUFFIX, _ASIDE_SUFFIX)
+    suffixes = (_CLAIM_SUFFIX, _LOCK_SUFFIX, PARTIAL_SUFFIX, _ASIDE_SUFFIX)
     return sorted(path for path in Path(folder).glob(".*") if path.name.endswith(suffixes))

@@ -1,12 +1,11 @@
 """Constants and run profiles: the one source of every value the series shares.
 
-Plumbing, not part of the lesson. Importing it imports neither TensorFlow nor Pillow, so the
-command line can answer ``--help`` (and offer the profile names as choices) in a fraction of a
-second.
+Below the lesson. Importing it imports neither TensorFlow nor Pillow, so the command line can
+answer ``--help`` (and offer the profile names as choices) in a fraction of a second.
 
 Holds the article's recipe, VGG19's ImageNet means, the repository's folders, the names of
 the environment variables the series reads, and the run profiles that set image sizes and
-iteration counts.
+iteration counts. VGG19's own shape is in ``nst_plumbing.vgg19``.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ __all__ = [
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1",
     "EPSILON", "OPTIMIZERS", "PRECISIONS", "PRESERVE_COLORS", "BFLOAT16_MIN_SIDE", "LBFGS_HISTORY", "VGG_MEAN_BGR", "REPO_ROOT", "MEDIA_DIR", "OUTPUTS_DIR", "MIN_IMAGE_SIDE",
     "PROFILE_ENV_VAR", "WEIGHTS_ENV_VAR", "CACHE_ENV_VAR", "Recipe", "Profile", "PROFILES", "PROFILE_NAMES",
-    "profile_named", "quiet_tensorflow_logs", "VGG19_BLOCK_CHANNELS", "VGG19_BLOCK_CONVS", "MEMORY_CPU_OVERHEAD_BYTES", "MEMORY_GPU_OVERHEAD_BYTES",
+    "profile_named", "quiet_tensorflow_logs", "MEMORY_CPU_OVERHEAD_BYTES", "MEMORY_GPU_OVERHEAD_BYTES",
     "MEMORY_ACTIVATION_FACTOR", "MEMORY_USABLE_FRACTION", "CLAIM_STALE_ENV_VAR", "CLAIM_STALE_SECONDS",
     "LOCK_STALE_SECONDS", "BATCH_POLL_SECONDS", "BATCH_RECORD", "CONTACT_SHEET",
 ]
@@ -59,11 +58,6 @@ VGG_MEAN_BGR.flags.writeable = False  # shared by every module: nobody may chang
 
 # VGG19 pools four times before block5, so smaller images have no block5 features.
 MIN_IMAGE_SIDE = 16
-
-# VGG19's five blocks: channels of their convolutions and how many convolutions each has; a 2x2
-# max-pool halves the image between blocks. The memory estimate counts activations from these.
-VGG19_BLOCK_CHANNELS = (64, 128, 256, 512, 512)
-VGG19_BLOCK_CONVS = (2, 2, 4, 4, 4)
 
 # ---------------------------------------------------------------------------
 # Memory: the estimate checked before a run (nst_memory), calibrated with tools/memory_benchmark.py
@@ -105,7 +99,7 @@ BATCH_POLL_SECONDS = 1.0
 # Folders and environment variables
 # ---------------------------------------------------------------------------
 
-REPO_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = Path(__file__).resolve().parents[1]
 MEDIA_DIR = REPO_ROOT / "media"
 OUTPUTS_DIR = REPO_ROOT / "outputs"  # results the notebooks write; ignored by git
 

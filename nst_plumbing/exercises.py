@@ -18,7 +18,8 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from nst_config import VGG_MEAN_BGR
+from nst_plumbing import vgg19
+from nst_plumbing.config import VGG_MEAN_BGR
 
 _VGG_MEAN_BGR = VGG_MEAN_BGR.astype(np.float64)
 
@@ -224,10 +225,9 @@ def check_layer_output_shape(layer_name: str, input_hw: tuple[int, int], answer:
     of ``input_hw`` pixels (every 'same' 3x3 conv keeps the size; each pool halves it)."""
     if _unanswered(answer):
         return _not_answered(f"give the output shape of {layer_name} as (1, height, width, channels).")
-    block, conv = layer_name.replace("block", "").split("_conv")
-    pools = int(block) - 1
-    channels = {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}[int(block)]
-    expected = (1, input_hw[0] // 2**pools, input_hw[1] // 2**pools, channels)
+    block, _ = vgg19.layer_position(layer_name)
+    pools = vgg19.pools_before(layer_name)
+    expected = (1, input_hw[0] // 2**pools, input_hw[1] // 2**pools, vgg19.layer_channels(layer_name))
     got = _integers(answer, 4)
     if got is None:
         return _expected("(1, height, width, channels), a tuple of four whole numbers", answer)
