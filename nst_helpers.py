@@ -2,15 +2,12 @@
 
 Gatys et al., "A Neural Algorithm of Artistic Style" (arXiv 1508.06576), under the names of the
 article "Neural Style Transfer: Creating Art with Deep Learning using tf.keras and eager
-execution", in the order notebooks 02 to 05 teach it: images in and out, the model, the losses,
-the gradient, and the article's optimisation loop. Each notebook writes a function out where it
-teaches it, checks it against the version here, and later notebooks import it from here.
-
-This module is the one a lesson imports. It re-exports what notebooks 01 to 05 need from the
-layer below it (``nst_plumbing``: constants, profiles, image files, weights, the device, figures)
-and never imports the layers built on it (``nst_extended``, the extended run with L-BFGS, coarse
-to fine, bfloat16 and the controls; ``nst_cli``, the command line). Importing it has no side
-effects beyond importing TensorFlow.
+execution", in the order notebooks 02 to 05 teach it: images, the model, the losses, the
+gradient and the optimisation loop. Each notebook writes a function out where it teaches it,
+checks it against the version here, and later notebooks import it from here. It re-exports what
+notebooks 01 to 05 need from the layer below (``nst_plumbing``) and never imports the layers
+built on it (``nst_extended``, the extended run; ``nst_cli``, the command line). Importing it has
+no side effects beyond importing TensorFlow.
 """
 
 from __future__ import annotations
@@ -24,30 +21,25 @@ import numpy as np
 import tensorflow as tf
 
 from nst_plumbing import vgg19
-from nst_plumbing.checks import non_negative_float, one_of, positive_int
+from nst_plumbing.checks import non_negative_float, positive_int
 from nst_plumbing.config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LEARNING_RATE, MEDIA_DIR,
                                  OUTPUTS_DIR, PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR, Profile)
 from nst_plumbing.device import device_name, get_profile
-from nst_plumbing.display import LiveProgress, imshow, plot_history, save_gif, show_results
-from nst_plumbing.images import ImageSource, as_batch, offer_download, read_credits, read_image, save_image
+from nst_plumbing.display import LiveProgress, contact_sheet, imshow, plot_history, save_gif, show_results, to_uint8
+from nst_plumbing.images import ImageSource, as_batch, offer_download, read_credits, read_grey, read_image, save_image
 from nst_plumbing.record import History
 from nst_plumbing.weights import VGG19Weights, find_vgg19_weights, load_vgg19
 
-__all__ = [
-    # the recipe, folders, profiles and the device (nst_plumbing)
+__all__ = [  # the lesson, and what notebooks 01 to 05 use from nst_plumbing
     "CONTENT_LAYERS", "STYLE_LAYERS", "CONTENT_WEIGHT", "STYLE_WEIGHT", "LEARNING_RATE", "BETA_1", "EPSILON",
     "VGG_MEAN_BGR", "MEDIA_DIR", "OUTPUTS_DIR", "REPO_ROOT", "PROFILES", "Profile", "get_profile", "device_name",
-    # images
-    "load_img", "load_and_process_img", "deprocess_img", "read_image", "save_image", "read_credits", "offer_download",
-    # the model and its weights
+    "load_img", "load_and_process_img", "deprocess_img", "read_image", "read_grey", "save_image", "read_credits",
+    "offer_download",
     "get_model", "load_vgg19", "find_vgg19_weights", "VGG19Weights",
-    # the losses and the gradient
     "get_content_loss", "gram_matrix", "get_style_loss", "split_features", "get_feature_representations", "compute_loss",
     "LossConfig", "compute_grads", "total_variation_loss",
-    # the optimisation loop and its record
     "run_style_transfer", "StyleTransferResult", "History", "StepInfo",
-    # display (nst_plumbing.display)
-    "imshow", "show_results", "plot_history", "LiveProgress", "save_gif",
+    "imshow", "show_results", "plot_history", "LiveProgress", "save_gif", "contact_sheet", "to_uint8",
 ]
 
 
@@ -67,13 +59,12 @@ def load_img(path_to_img: str | os.PathLike, max_dim: int | None = None) -> np.n
         path_to_img: A file path or an ``http(s)://`` URL.
         max_dim: Longest side after resizing (the aspect ratio is kept; smaller images are
             scaled up, as in the article); by default the active run profile's.
-            ``nst_images.read_image(path)`` keeps an image's own size.
 
     Returns:
         Array of shape ``(1, height, width, 3)``, RGB values in ``[0, 255]``.
 
     Raises:
-        The errors of ``nst_images.read_image``, which names the file and what was expected.
+        The errors of ``read_image``, which names the file and what was expected.
     """
     return read_image(path_to_img, _profile_max_dim(max_dim))
 

@@ -14,7 +14,7 @@ where it stopped. Nothing is ever overwritten unless ``--force`` is given. Image
 iteration counts default to the active run profile's.
 
 Several workers (processes, on one machine or several sharing the folder) may run the same
-batch command at once: each claims a pair before painting it (``nst_batch``), so every pair is
+batch command at once: each claims a pair before painting it (``nst_cli.batch``), so every pair is
 painted once, and all of them merge their results into ``batch.json``. A worker with nothing
 left to claim waits for the pairs others are painting (taking over those whose claims go
 stale), so each worker exits once the whole batch is done. With ``--force`` a worker redoes

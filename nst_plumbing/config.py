@@ -60,11 +60,11 @@ VGG_MEAN_BGR.flags.writeable = False  # shared by every module: nobody may chang
 MIN_IMAGE_SIDE = 16
 
 # ---------------------------------------------------------------------------
-# Memory: the estimate checked before a run (nst_memory), calibrated with tools/memory_benchmark.py
+# Memory: the estimate checked before a run (nst_plumbing.memory), calibrated with tools/memory_benchmark.py
 # ---------------------------------------------------------------------------
 
 # Whole-process peak RSS on CPU = overhead + factor x (bytes of one forward pass's activations),
-# plus the image and the optimiser's state (nst_memory). Fitted to the peaks measured by
+# plus the image and the optimiser's state (nst_plumbing.memory). Fitted to the peaks measured by
 # tools/memory_benchmark.py (Intel Xeon, 2 cores, TensorFlow 2.21, Adam, 3 compiled iterations,
 # 128 to 1024 px, two runs; table in the README): the process holds about 760-780 MiB once
 # TensorFlow is imported and the model built; the peak then grows by 1.5 to 1.8 times the
@@ -79,7 +79,7 @@ MEMORY_GPU_OVERHEAD_BYTES = 1024 * 2**20
 MEMORY_USABLE_FRACTION = 0.9
 
 # ---------------------------------------------------------------------------
-# Several workers on one batch folder (nst_batch)
+# Several workers on one batch folder (nst_cli.batch)
 # ---------------------------------------------------------------------------
 
 # What a batch folder holds besides one PNG per pair.

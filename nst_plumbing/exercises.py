@@ -281,7 +281,7 @@ def check_total_variation(fn: Callable | None) -> CheckResult:
 def check_channel_statistics(fn: Callable | None) -> CheckResult:
     """Notebook 08: ``fn(style_rgb, content_rgb)`` returns the style image with each colour
     channel's mean and standard deviation moved to the content's (a simpler colour transfer
-    than ``nst_controls.match_color_histogram``, which matches the whole covariance)."""
+    than ``nst_extended.controls.match_color_histogram``, which matches the whole covariance)."""
     if _unanswered(fn):
         return _not_answered("write my_channel_transfer(style_rgb, content_rgb) and pass the function itself.")
     rng = np.random.default_rng(8)

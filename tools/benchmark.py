@@ -35,8 +35,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from nst_config import CACHE_ENV_VAR, MEDIA_DIR, quiet_tensorflow_logs  # noqa: E402
-from nst_device import cpu_flags  # noqa: E402
+from nst_plumbing.config import CACHE_ENV_VAR, MEDIA_DIR, quiet_tensorflow_logs  # noqa: E402
+from nst_plumbing.device import cpu_flags  # noqa: E402
 
 CONTENT, STYLE, SECOND_STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg", MEDIA_DIR / "starry_night.jpg"
 
@@ -46,7 +46,7 @@ class _Reached(Exception):
 
 
 def weights_loading() -> None:
-    import nst_weights
+    from nst_plumbing import weights as nst_weights
 
     with tempfile.TemporaryDirectory() as cache:
         os.environ[CACHE_ENV_VAR] = cache
@@ -64,12 +64,11 @@ def weights_loading() -> None:
 def step_inputs(nst, target_model, size: int) -> tuple:
     """The crab at ``size`` px, preprocessed, and the step's other arguments: the article's loss
     weights, no total variation, and the Great Wave's targets from ``target_model``."""
-    import tensorflow as tf
+    import nst_extended as extended
 
     content = nst.load_and_process_img(CONTENT, size)
-    targets = nst.compute_targets(target_model, content, nst.load_and_process_img(STYLE, size))
-    weights = ((tf.constant(nst.STYLE_WEIGHT), tf.constant(nst.CONTENT_WEIGHT)), tf.constant(0.0))
-    return content, (*weights, *targets.step_arguments())
+    targets = extended.compute_targets(target_model, content, nst.load_and_process_img(STYLE, size))
+    return content, (extended.LossWeights.of(nst.STYLE_WEIGHT, nst.CONTENT_WEIGHT), targets)
 
 
 def evaluation_times(nst, models: dict, size: int, repeats: int = 8) -> None:
@@ -77,11 +76,13 @@ def evaluation_times(nst, models: dict, size: int, repeats: int = 8) -> None:
     import numpy as np
     import tensorflow as tf
 
+    import nst_extended as extended
+
     content, step_args = step_inputs(nst, models["float32"], size)
     print(f"One loss-and-gradient evaluation at {content.shape[2]}x{content.shape[1]} (median of {repeats}):")
     for precision, model in models.items():
-        modes = {"eager": nst._loss_and_grads, "tf.function": tf.function(nst._loss_and_grads),
-                 "tf.function + XLA": tf.function(nst._loss_and_grads, jit_compile=True)}
+        modes = {"eager": extended.loss_and_grads, "tf.function": tf.function(extended.loss_and_grads),
+                 "tf.function + XLA": tf.function(extended.loss_and_grads, jit_compile=True)}
         for mode, step in modes.items():
             args = (model, tf.constant(content), *step_args)
             float(step(*args)[1][0])  # trace and warm up
@@ -98,24 +99,26 @@ def lbfgs_blas_threads(nst, models: dict, size: int, evaluations: int = 40) -> N
     import numpy as np
     import tensorflow as tf
 
+    import nst_extended as extended
+
     content, step_args = step_inputs(nst, models["float32"], size)
     print(f"L-BFGS at {content.shape[2]}x{content.shape[1]}, median over {evaluations} evaluations:")
+    compiled = extended.compiled_loss_and_grads()
     for precision, model in models.items():
-        args = (model, *step_args)
-        nst._compiled_loss_and_grads(model, tf.constant(content), *step_args)  # traced before the clock
+        compiled(model, tf.constant(content), *step_args)  # traced before the clock
         for threads, label in ((None, "BLAS on every core"), (1, "BLAS on one thread")):
             step_seconds = []
 
-            def timed_step(*call_args):
+            def timed_step(image, model=model):
                 start = time.perf_counter()
-                grads, losses = nst._compiled_loss_and_grads(*call_args)
+                grads, losses = compiled(model, image, *step_args)
                 losses = [float(value) for value in losses]  # waits for the result
                 step_seconds.append(time.perf_counter() - start)
                 return grads, losses
 
             history = nst.History(optimizer="lbfgs", precision=precision)
-            nst._lbfgs_loop(timed_step, args, content, evaluations, nst._Recorder(history, evaluations, None),
-                            blas_threads=threads)
+            extended.lbfgs(timed_step, content, evaluations, extended.Recorder(history, evaluations, None),
+                           blas_threads=threads)
             total, step = history.seconds_per_iteration(skip=2), float(np.median(step_seconds[2:]))
             print(f"  {precision:8s} {label:19s} {1000 * total:6.1f} ms per evaluation: TensorFlow's step "
                   f"{1000 * step:6.1f} ms, SciPy and the rest {1000 * (total - step):5.1f} ms")
@@ -125,7 +128,9 @@ def control_costs(nst, models: dict, size: int, evaluations: int) -> None:
     """Wall time of an L-BFGS run with each control, and its median time per evaluation."""
     import numpy as np
 
-    precision = nst.preferred_precision(size)
+    import nst_extended as extended
+
+    precision = extended.preferred_precision(size)
     height, width = nst.read_image(CONTENT, size).shape[1:3]
     halves = np.zeros((height, width), np.uint8)
     halves[:, width // 2:] = 255
@@ -145,8 +150,11 @@ def control_costs(nst, models: dict, size: int, evaluations: int) -> None:
         style = options.pop("style", STYLE)
 
         def paint(count):
-            return nst.run_style_transfer(CONTENT, style, count, max_dim=size, model=models[precision],
-                                          target_model=models["float32"], optimizer="lbfgs", **options)
+            mask = options.get("mask")
+            settings = extended.Settings(count, max_dim=size, optimizer="lbfgs",
+                                         **{k: v for k, v in options.items() if k != "mask"})
+            return extended.run_style_transfer(CONTENT, style, settings, mask=mask, model=models[precision],
+                                               target_model=models["float32"])
 
         paint(3)  # traces this variant of the step
         start = time.perf_counter()
@@ -157,7 +165,7 @@ def control_costs(nst, models: dict, size: int, evaluations: int) -> None:
               f"evaluation ({per_evaluation / plain[1]:4.2f}x)")
 
 
-def time_to_target(nst, target: float, iterations, **options) -> tuple[float | None, int, float]:
+def time_to_target(nst, target: float, settings, models: tuple) -> tuple[float | None, int, float]:
     """Runs until the loss at the final scale reaches ``target``; (seconds or None, evaluations,
     best loss).
 
@@ -168,16 +176,19 @@ def time_to_target(nst, target: float, iterations, **options) -> tuple[float | N
     import numpy as np
     import tensorflow as tf
 
+    import nst_extended as extended
+
     seen = {"evaluations": 0, "best": float("inf"), "seconds": None}
-    final_scale = max(options.get("scales") or [options.get("max_dim")])
-    exact_model = options.get("target_model")
-    needs_check = exact_model is not None and nst.model_precision(options["model"]) != "float32"
+    final_scale = settings.levels[-1]
+    model, exact_model = models
+    needs_check = extended.model_precision(model) != "float32"
     checked = {}
 
     def float32_loss(step) -> float:
         if step.scale not in checked:
             content = nst.load_and_process_img(CONTENT, step.scale)
-            checked[step.scale] = nst.compute_targets(exact_model, content, nst.load_and_process_img(STYLE, step.scale))
+            checked[step.scale] = extended.compute_targets(exact_model, content,
+                                                           nst.load_and_process_img(STYLE, step.scale))
         targets = checked[step.scale]
         image = tf.constant(np.asarray(step.processed_image, dtype=np.float32))  # the image L-BFGS evaluated
         return float(nst.compute_loss(exact_model, (nst.STYLE_WEIGHT, nst.CONTENT_WEIGHT), image,
@@ -192,7 +203,7 @@ def time_to_target(nst, target: float, iterations, **options) -> tuple[float | N
                 raise _Reached
 
     try:
-        nst.run_style_transfer(CONTENT, STYLE, iterations, callback=watch, **options)
+        extended.run_style_transfer(CONTENT, STYLE, settings, model=model, target_model=exact_model, callback=watch)
     except _Reached:
         pass
     return seen["seconds"], seen["evaluations"], seen["best"]
@@ -203,15 +214,17 @@ def compiled_breakdown(nst, model, size: int, repeats: int = 8) -> None:
     import numpy as np
     import tensorflow as tf
 
+    import nst_extended as extended
+
     content, step_args = step_inputs(nst, model, size)
     args = (model, tf.constant(content), *step_args)
-    variants = {"eager": nst._loss_and_grads}
+    variants = {"eager": extended.loss_and_grads}
     for name, options in [("compiled, Grappler on", {}), ("compiled, no operation fusion", {"remapping": False}),
                           ("compiled, no layout optimiser", {"layout_optimizer": False}),
                           ("compiled, Grappler off", {"disable_meta_optimizer": True})]:
         tf.config.optimizer.set_experimental_options(
             {"remapping": True, "layout_optimizer": True, "disable_meta_optimizer": False, **options})
-        variants[name] = tf.function(nst._loss_and_grads)
+        variants[name] = tf.function(extended.loss_and_grads)
         variants[name](*args)  # traced and optimised now, under these options
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})
     seconds = {name: [] for name in variants}
@@ -240,11 +253,12 @@ def main() -> None:
         args.size, args.adam_iterations, args.budget = 64, 20, 60
 
     quiet_tensorflow_logs()
+    import nst_extended as extended
     import nst_helpers as nst
 
     flags = sorted(cpu_flags() & {"avx2", "avx512f", "avx512_bf16", "amx_bf16"})
     print(f"device: {nst.device_name()}; CPU features: {', '.join(flags) or 'none listed'}; "
-          f"precision='auto' picks {nst.preferred_precision()}")
+          f"precision='auto' picks {extended.preferred_precision()}")
     weights_loading()
     models = {"float32": nst.get_model(verbose=False), "bfloat16": nst.get_model(verbose=False, precision="bfloat16")}
     evaluation_times(nst, models, args.size)
@@ -262,12 +276,11 @@ def main() -> None:
                (f"L-BFGS, {coarse} then {args.size} px", "bfloat16", (coarse, args.size))]
     print(f"Time to reach the target loss (at most {args.budget} evaluations at {args.size} px):")
     for name, precision, scales in methods:
-        options = dict(model=models[precision], target_model=models["float32"], optimizer="lbfgs")
         if scales:  # a fifth of the budget at the coarse level, then up to the whole budget
-            seconds, evaluations, best = time_to_target(nst, target, [max(10, args.budget // 5), args.budget],
-                                                        scales=scales, **options)
+            settings = extended.Settings([max(10, args.budget // 5), args.budget], scales=scales, optimizer="lbfgs")
         else:
-            seconds, evaluations, best = time_to_target(nst, target, args.budget, max_dim=args.size, **options)
+            settings = extended.Settings(args.budget, max_dim=args.size, optimizer="lbfgs")
+        seconds, evaluations, best = time_to_target(nst, target, settings, (models[precision], models["float32"]))
         if seconds is None:
             print(f"  {name:28s} {precision:8s} not reached in {evaluations} evaluations (best {best:.4e})")
         else:

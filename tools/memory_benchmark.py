@@ -6,11 +6,11 @@ Each size runs in a fresh subprocess (so that one size's peak cannot hide anothe
 TensorFlow, builds the model with real weights, reads the crab and the Great Wave at that size
 and runs a few Adam iterations, compiled, as the command line does. On CPU the measured peak is
 the whole process's peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), which
-is what ``nst_memory`` estimates and what must fit in RAM; the table also shows the process
+is what ``nst_plumbing.memory`` estimates and what must fit in RAM; the table also shows the process
 after importing TensorFlow and building the model. On a GPU it is TensorFlow's peak allocation
 on the card (``tf.config.experimental.get_memory_info("GPU:0")["peak"]``).
 
-The estimate is ``nst_memory.estimate_peak_memory`` for the larger of the two images, as
+The estimate is ``nst_plumbing.memory.estimate_peak_memory`` for the larger of the two images, as
 ``nst_helpers.check_memory_fits`` computes it before a run. Ratio = estimated / measured: above
 1 the estimate is on the safe side. The machine is named, as figures differ between machines.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from nst_config import MEDIA_DIR, quiet_tensorflow_logs  # noqa: E402
+from nst_plumbing.config import MEDIA_DIR, quiet_tensorflow_logs  # noqa: E402
 
 CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
 
@@ -43,6 +43,7 @@ def measure_one(size: int, iterations: int) -> dict:
     quiet_tensorflow_logs()
     import tensorflow as tf
 
+    import nst_extended as extended
     import nst_helpers as nst
 
     gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -51,7 +52,7 @@ def measure_one(size: int, iterations: int) -> dict:
     content, style = nst.load_img(CONTENT, size), nst.load_img(STYLE, size)
     if gpu:
         tf.config.experimental.reset_memory_stats("GPU:0")
-    nst.run_style_transfer(content, style, iterations, model=model, check_memory=False)
+    extended.run_style_transfer(content, style, extended.Settings(iterations, check_memory=False), model=model)
     peak = tf.config.experimental.get_memory_info("GPU:0")["peak"] if gpu else _peak_rss()
     return {"size": size, "device": "gpu" if gpu else "cpu", "device_name": nst.device_name(),
             "content": list(content.shape[1:3]), "style": list(style.shape[1:3]), "after_model": after_model,
@@ -68,8 +69,8 @@ def main() -> None:
         print("RESULT " + json.dumps(measure_one(args.one, args.iterations)))
         return
 
-    import nst_memory
-    from nst_images import image_size
+    from nst_plumbing import memory as nst_memory
+    from nst_plumbing.images import image_size
 
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
     header = (f"{'max_dim':>7}  {'image (larger)':>14}  {'estimated':>10}  {'measured peak':>13}  {'ratio':>5}  "
