@@ -23,7 +23,8 @@ import tensorflow as tf
 from nst_plumbing import vgg19
 from nst_plumbing.checks import non_negative_float, positive_int
 from nst_plumbing.config import (BETA_1, CONTENT_LAYERS, CONTENT_WEIGHT, EPSILON, LEARNING_RATE, MEDIA_DIR,
-                                 OUTPUTS_DIR, PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT, VGG_MEAN_BGR, Profile)
+                                 MIN_IMAGE_SIDE, OUTPUTS_DIR, PROFILES, REPO_ROOT, STYLE_LAYERS, STYLE_WEIGHT,
+                                 VGG_MEAN_BGR, Profile)
 from nst_plumbing.device import device_name, get_profile
 from nst_plumbing.display import LiveProgress, contact_sheet, imshow, plot_history, save_gif, show_results, to_uint8
 from nst_plumbing.images import ImageSource, as_batch, offer_download, read_credits, read_grey, read_image, save_image
@@ -381,11 +382,13 @@ def run_style_transfer(content_path: ImageSource, style_path: ImageSource, num_i
     style_weight = non_negative_float("style_weight", style_weight)
     if model is None:
         model = get_model()
-    style_features, content_features = get_feature_representations(model, content_path, style_path, max_dim)
-    gram_style_features = [gram_matrix(feature) for feature in style_features]
-
     # Start from the content photo, as the article does (the paper starts from noise).
     init_image = tf.Variable(load_and_process_img(content_path, max_dim), dtype=tf.float32)
+    if min(init_image.shape[1:3]) < MIN_IMAGE_SIDE:
+        raise ValueError(f"the content image is {init_image.shape[2]}x{init_image.shape[1]} px; each side must be at "
+                         f"least {MIN_IMAGE_SIDE} px for VGG19's deepest layers (raise max_dim)")
+    style_features, content_features = get_feature_representations(model, content_path, style_path, max_dim)
+    gram_style_features = [gram_matrix(feature) for feature in style_features]
     opt = tf.keras.optimizers.Adam(learning_rate=LEARNING_RATE, beta_1=BETA_1, epsilon=EPSILON)
     cfg = LossConfig(model, (style_weight, content_weight), init_image, gram_style_features, content_features)
 

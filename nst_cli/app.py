@@ -148,7 +148,7 @@ def _stem(source: str) -> str:
 
 # The settings the command line sets, by the name an error message gives them.
 _OPTIONS = ("iterations", "scales", "max_dim", "tv_weight", "content_weight", "style_weight", "style_scale",
-            "style_blend_weights", "preserve_colors", "precision", "optimizer")
+            "style_blend_weights", "preserve_colors", "precision", "optimizer", "seed")
 
 
 def _as_option(message: str) -> str:

@@ -280,5 +280,6 @@ def update_record(path: Path, name: str, entry: dict) -> dict:
 
 def leftovers(folder: Path) -> list[Path]:
     """Claim, lock, partial and set-aside files in ``folder`` (none should outlive a batch)."""
-    suffixes = (_CLAIM_SUFFIX, _LOCK_SUFFIX, PARTIAL_SUFFIX, _ASIDE_SUFFIX)
-    return sorted(path for path in Path(folder).glob(".*") if path.name.endswith(suffixes))
+    suffixes = (_CLAIM_SUFFIX, _LOCK_SUFFIX, _ASIDE_SUFFIX)
+    return sorted(path for path in Path(folder).glob(".*")
+                  if path.name.endswith(suffixes) or PARTIAL_SUFFIX in path.suffixes)

@@ -99,6 +99,7 @@ class Settings:
         self._set("max_dim", lambda value: check_max_dim(value) or value)
         self._set("scales", self._checked_scales)
         self._set("iterations", self._checked_iterations)
+        self._set("seed", self._checked_seed)
         if self.style_blend_weights is not None:
             self._set("style_blend_weights", self._checked_blend_weights)
 
@@ -135,6 +136,8 @@ class Settings:
         if not isinstance(iterations, (Sequence, np.ndarray)) or isinstance(iterations, (str, bytes)):
             return positive_int("iterations", iterations)
         levels = len(self.scales or (None,))
+        if len(iterations) == 0:
+            raise ValueError("iterations must be a positive integer, or one per scale; got an empty sequence")
         values = tuple(positive_int("iterations", value) for value in iterations)
         if len(values) == 1:
             return values[0]
@@ -143,6 +146,14 @@ class Settings:
         if len(values) != levels:
             raise ValueError(f"iterations takes one number, or one per scale ({levels}); got {len(values)}")
         return values
+
+    @staticmethod
+    def _checked_seed(seed: int | None) -> int | None:
+        if seed is None:
+            return None
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+            raise ValueError(f"seed must be a whole number from 0 to 2**32 - 1, or None; got {seed!r}")
+        return int(seed)
 
     def _checked_blend_weights(self, weights: Sequence[float]) -> tuple[float, ...]:
         blend_weights(weights, [True] * len(weights))  # counts are checked against the styles in the plan

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-import nst_batch
 import nst_cli
-from nst_config import MEDIA_DIR, REPO_ROOT
+from nst_cli import batch as nst_batch
+from nst_plumbing.config import MEDIA_DIR, REPO_ROOT
 
 CONTENTS = [MEDIA_DIR / "crab.jpg", MEDIA_DIR / "chelsea.jpg"]
 STYLES = [MEDIA_DIR / "great_wave.jpg", MEDIA_DIR / "starry_night.jpg", MEDIA_DIR / "kandinsky_composition_viii.jpg"]
@@ -115,17 +115,21 @@ def test_a_worker_takes_over_a_claim_left_by_a_killed_worker(tmp_path, capsys):
     old = time.time() - 3600
     os.utime(stale.path, (old, old))
     fresh = nst_batch.try_claim(out / "crab__great_wave.png", 3)
-    fresh.__enter__()  # refreshed every 0.75 s, so it stays fresh while its worker lives
 
-    def kill_once_the_other_pair_is_done():
+    def live_until_the_other_pair_is_done():
+        # Its worker's heartbeat, every 0.25 s, while the worker lives; then the worker is killed:
+        # no more refreshes, and the claim file is left behind.
         while not (out / "crab__starry_night.png").exists():
-            time.sleep(0.05)
-        fresh._stop.set()  # killed: no more refreshes, and the claim file is left behind
+            fresh.refresh()
+            time.sleep(0.25)
 
-    threading.Thread(target=kill_once_the_other_pair_is_done, daemon=True).start()
+    heartbeat = threading.Thread(target=live_until_the_other_pair_is_done, daemon=True)
+    heartbeat.start()
     assert nst_cli.main([*args, "--claim-timeout", "3"]) == 0
     printed = capsys.readouterr().out
     assert "Waiting for 1 pair(s) other workers are painting" in printed  # the live one, until it went stale
     assert "Batch done: 2/2 pairs" in printed and "painted 2" in printed and "other workers 0;" in printed
+    heartbeat.join(timeout=5)
+    assert not heartbeat.is_alive()
     assert not stale.is_ours() and not fresh.is_ours()
     assert nst_batch.leftovers(out) == []

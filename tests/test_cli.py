@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import nst_cli
-from nst_config import MEDIA_DIR, REPO_ROOT
+from nst_plumbing.config import MEDIA_DIR, PROFILES, REPO_ROOT
 
 CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
 
@@ -87,10 +87,10 @@ def test_batch_writes_every_pair_a_record_and_a_contact_sheet(tmp_path, capsys):
 
 
 def test_interrupted_batch_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
-    import nst_helpers
+    import nst_extended
 
     out = tmp_path / "gallery"
-    real = nst_helpers.run_style_transfer
+    real = nst_extended.paint  # the command line paints each pair's plan with it
     calls = []
 
     def interrupted_on_second_pair(*args, **kwargs):
@@ -99,7 +99,7 @@ def test_interrupted_batch_resumes_where_it_stopped(tmp_path, monkeypatch, capsy
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C during the second pair
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(nst_helpers, "run_style_transfer", interrupted_on_second_pair)
+    monkeypatch.setattr(nst_extended, "paint", interrupted_on_second_pair)
     assert nst_cli.main(batch_args(out)) == 130
     assert "Run the same command again to resume" in capsys.readouterr().err
     first = out / "crab__great_wave.png"
@@ -107,7 +107,7 @@ def test_interrupted_batch_resumes_where_it_stopped(tmp_path, monkeypatch, capsy
     assert not list(out.glob(".*partial"))  # no half-written files left behind
     first_bytes, first_mtime = first.read_bytes(), first.stat().st_mtime_ns
 
-    monkeypatch.setattr(nst_helpers, "run_style_transfer", real)
+    monkeypatch.setattr(nst_extended, "paint", real)
     capsys.readouterr()
     assert nst_cli.main(batch_args(out)) == 0
     assert "2 pairs: 1 already done (skipped), 1 to paint." in capsys.readouterr().out
@@ -174,9 +174,7 @@ def test_cli_refuses_bad_faster_options_before_any_work(tmp_path, capsys, args, 
 
 
 def test_cli_recipe_follows_the_profile_and_the_options():
-    import nst_config
-
-    profile = nst_config.PROFILES["cpu"]
+    profile = PROFILES["cpu"]
     parse = nst_cli.build_parser().parse_args
     recipe = nst_cli.resolve_recipe(parse(["a", "b", "-o", "x.png"]), profile, batch=False)
     expected = profile.command_line

@@ -5,9 +5,11 @@ import pytest
 from PIL import Image
 
 import nst_cli
-import nst_controls
+import nst_extended as extended
 import nst_helpers as nst
-from nst_config import MEDIA_DIR
+from hardware import exact_float32, repeat_rtol
+from nst_extended import controls as nst_controls
+from nst_plumbing.config import MEDIA_DIR
 
 CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
 STARRY = MEDIA_DIR / "starry_night.jpg"
@@ -152,28 +154,36 @@ def test_style_side_scales_the_content_side_and_refuses_a_style_too_small_for_vg
 
 
 def test_guided_gram_matrix_is_the_gram_matrix_of_the_regions_positions():
+    with exact_float32():  # against float64 NumPy: no TensorFloat-32 on a recent GPU
+        check_guided_gram_matrix()
+
+
+def check_guided_gram_matrix():
     features = np.random.default_rng(0).normal(size=(6, 8, 5)).astype(np.float32)
     everywhere = np.ones((6, 8), np.float32)
-    np.testing.assert_allclose(nst.guided_gram_matrix(features, everywhere), nst.gram_matrix(features), rtol=1e-5)
+    np.testing.assert_allclose(extended.guided_gram_matrix(features, everywhere), nst.gram_matrix(features), rtol=1e-5)
     mask = np.zeros((6, 8), np.float32)
     mask[1:4, 2:7] = 1
     inside = features[mask > 0]  # (15, 5): only the region's positions
-    np.testing.assert_allclose(nst.guided_gram_matrix(features, mask), inside.T @ inside / len(inside), rtol=1e-5)
-    several = nst.guided_gram_matrix(features, np.stack([everywhere, mask]))  # several regions at once
+    np.testing.assert_allclose(extended.guided_gram_matrix(features, mask), inside.T @ inside / len(inside), rtol=1e-5)
+    several = extended.guided_gram_matrix(features, np.stack([everywhere, mask]))  # several regions at once
     np.testing.assert_allclose(several[1], inside.T @ inside / len(inside), rtol=1e-5)
     np.testing.assert_allclose(several[0], nst.gram_matrix(features), rtol=1e-5)
     with pytest.raises(ValueError, match="the mask is \\(3, 8\\) but the feature map is \\(6, 8, 5\\)"):
-        nst.guided_gram_matrix(features, np.ones((3, 8)))
+        extended.guided_gram_matrix(features, np.ones((3, 8)))
 
 
 # ---------------------------------------------------------------------------
 # What each control promises, in a real run with VGG19's real weights
 # ---------------------------------------------------------------------------
 
-def run(model, **options):
-    return nst.run_style_transfer(CONTENT, options.pop("style", STYLE), options.pop("evaluations", 15),
-                                  max_dim=options.pop("max_dim", 64), model=model, optimizer="lbfgs", seed=0,
-                                  **options)
+def run(model, mask=None, target_model=None, callback=None, **options):
+    """The extended run with L-BFGS at 64 px (unless ``options`` says otherwise), 15 evaluations."""
+    style = options.pop("style", STYLE)
+    settings = extended.Settings(**{"iterations": options.pop("evaluations", 15), "max_dim": 64,
+                                    "optimizer": "lbfgs", "seed": 0, **options})
+    return extended.run_style_transfer(CONTENT, style, settings, mask=mask, model=model, target_model=target_model,
+                                       callback=callback)
 
 
 def test_luminance_keeps_the_contents_colour(model):
@@ -183,30 +193,39 @@ def test_luminance_keeps_the_contents_colour(model):
     plain_difference = np.abs(chroma(plain.best_img) - chroma(content)).mean()
     assert kept_difference < 1.0 and plain_difference > 5 * kept_difference, (kept_difference, plain_difference)
     # the brightness was stylised: it moved away from the photo's as far as the plain run's did
-    moved = np.abs(nst.luminance(kept.best_img) - nst.luminance(content)).mean()
-    assert moved > 0.5 * np.abs(nst.luminance(plain.best_img) - nst.luminance(content)).mean()
+    moved = np.abs(extended.luminance(kept.best_img) - extended.luminance(content)).mean()
+    assert moved > 0.5 * np.abs(extended.luminance(plain.best_img) - extended.luminance(content)).mean()
 
 
 @pytest.mark.parametrize("optimizer,init", [("lbfgs", "content"), ("adam", "content"), ("lbfgs", "noise")])
 def test_luminance_optimises_grey_images(model, optimizer, init):
     seen = []
-    nst.run_style_transfer(CONTENT, STYLE, 3, max_dim=64, model=model, optimizer=optimizer, preserve_colors="luminance",
-                           init=init, seed=0, callback=lambda step: seen.append(step.image()))
+    run(model, evaluations=3, optimizer=optimizer, preserve_colors="luminance", init=init,
+        callback=lambda step: seen.append(step.image()))
     assert len(seen) == 3
     for image in seen:
         assert np.abs(image.astype(int) - image[..., :1]).max() <= 1  # grey, up to rounding of the means
 
 
-def spy_on_targets(monkeypatch) -> list:
-    """Records what run_style_transfer hands compute_targets: (processed content, processed styles, options)."""
-    seen, compute_targets = [], nst.compute_targets
+class TargetSpy:
+    """A target model that records the images the run computes its targets from, then asks the real model.
 
-    def spy(target_model, processed_content, processed_style, *args, **kwargs):
-        seen.append((processed_content, processed_style, kwargs))
-        return compute_targets(target_model, processed_content, processed_style, *args, **kwargs)
+    At each level the run computes the content's targets, then each style's, in order: ``levels``
+    holds one ``(processed content, [processed styles])`` per level.
+    """
 
-    monkeypatch.setattr(nst, "compute_targets", spy)
-    return seen
+    def __init__(self, model, num_styles=1):
+        self.model, self.num_styles, self.images = model, num_styles, []
+
+    def __call__(self, image, *args, **kwargs):
+        self.images.append(np.array(image))
+        return self.model(image, *args, **kwargs)
+
+    @property
+    def levels(self):
+        per_level = 1 + self.num_styles
+        assert len(self.images) % per_level == 0, len(self.images)
+        return [(self.images[i], self.images[i + 1:i + per_level]) for i in range(0, len(self.images), per_level)]
 
 
 def test_a_mask_drawn_on_an_upright_phone_photo_fits_it(model, tmp_path):
@@ -217,15 +236,17 @@ def test_a_mask_drawn_on_an_upright_phone_photo_fits_it(model, tmp_path):
     stored.save(photo, exif=exif, quality=95)
     mask = np.zeros((64, 36), np.uint8)  # drawn on the upright picture
     mask[32:] = 255
-    result = nst.run_style_transfer(photo, [None, STYLE], 2, max_dim=64, model=model, optimizer="lbfgs", mask=mask)
+    result = extended.run_style_transfer(photo, [None, STYLE], extended.Settings(iterations=2, max_dim=64,
+                                                                                optimizer="lbfgs"),
+                                         mask=mask, model=model)
     assert result.best_img.shape == (64, 36, 3)
 
 
-def test_histogram_targets_the_recoloured_style_and_keeps_the_contents_palette(model, monkeypatch):
+def test_histogram_targets_the_recoloured_style_and_keeps_the_contents_palette(model):
     content, style = nst.load_img(CONTENT, 64)[0], nst.load_img(STYLE, 64)[0]
-    seen = spy_on_targets(monkeypatch)
-    matched = run(model, preserve_colors="histogram")
-    (_, (processed_style,), _), = seen
+    spy = TargetSpy(model)
+    matched = run(model, preserve_colors="histogram", target_model=spy)
+    (_, (processed_style,)), = spy.levels
     expected = nst.load_and_process_img(nst_controls.match_color_histogram(style, content))
     np.testing.assert_allclose(processed_style, expected, atol=1e-3)
     plain = run(model)
@@ -239,8 +260,11 @@ def test_histogram_targets_the_recoloured_style_and_keeps_the_contents_palette(m
 def test_blend_weights_one_and_zero_give_the_first_styles_result(model):
     alone = run(model, style=STARRY, evaluations=6)
     blended = run(model, style=[STARRY, STYLE], style_blend_weights=[1, 0], evaluations=6)
-    np.testing.assert_array_equal(blended.best_img, alone.best_img)
-    assert blended.best_loss == pytest.approx(alone.best_loss, rel=1e-6)
+    np.testing.assert_allclose(blended.history.total_loss, alone.history.total_loss, rtol=repeat_rtol())
+    if repeat_rtol() == 0:  # on a CPU the very same run; a GPU's run-to-run noise may move a pixel by one level
+        np.testing.assert_array_equal(blended.best_img, alone.best_img)
+    assert np.abs(blended.best_img.astype(int) - alone.best_img.astype(int)).max() <= 1
+    assert blended.best_loss == pytest.approx(alone.best_loss, rel=repeat_rtol(1e-6))
     even = run(model, style=[STARRY, STYLE], evaluations=6)
     assert not np.array_equal(even.best_img, alone.best_img)
 
@@ -265,38 +289,56 @@ def test_two_styles_in_two_regions(model):
     assert result.best_loss < 0.5 * result.history.total_loss[0]
 
 
-def test_style_scale_sets_the_style_images_size(model, monkeypatch):
-    seen = spy_on_targets(monkeypatch)
+def test_style_scale_sets_the_style_images_size(model):
     for scale, side in ((1, 64), (0.5, 32), (2, 128)):
-        run(model, style_scale=scale, evaluations=2)
-        content, (style,), _ = seen.pop()
+        spy = TargetSpy(model)
+        run(model, style_scale=scale, evaluations=2, target_model=spy)
+        (content, (style,)), = spy.levels
         assert content.shape == (1, 36, 64, 3) and max(style.shape[1:3]) == side, (scale, style.shape)
-    run(model, style_scale=0.5, evaluations=[2, 2], scales=(64, 128), max_dim=None)
-    assert [max(styles[0].shape[1:3]) for _, styles, _ in seen] == [32, 64]  # at every level, relative to the content
+    spy = TargetSpy(model)
+    run(model, style_scale=0.5, evaluations=[2, 2], scales=(64, 128), max_dim=None, target_model=spy)
+    # at every level, relative to the content
+    assert [max(styles[0].shape[1:3]) for _, styles in spy.levels] == [32, 64]
+
+
+@pytest.mark.parametrize("options,setting,message", [
+    ({"preserve_colors": "hsv"}, "preserve_colors",
+     "preserve_colors must be one of None, 'luminance', 'histogram'; got 'hsv'"),
+    ({"style_scale": 0}, "style_scale", "style_scale must be a finite number greater than 0; got 0"),
+    ({"style_blend_weights": [-1, 2]}, "style_blend_weights", "style_blend_weights must be finite numbers >= 0"),
+    ({"style_blend_weights": [0, 0]}, "style_blend_weights", "style_blend_weights are all zero"),
+    ({"style_blend_weights": "1 1"}, "style_blend_weights", "style_blend_weights must be a sequence of numbers"),
+])
+def test_bad_control_settings_are_refused_naming_the_setting(options, setting, message):
+    with pytest.raises(extended.SettingError) as info:
+        extended.Settings(**options)
+    assert message in str(info.value) and info.value.setting == setting
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"preserve_colors": "hsv"}, "preserve_colors must be one of None, 'luminance', 'histogram'; got 'hsv'"),
-    ({"style_scale": 0}, "style_scale must be a finite number greater than 0; got 0"),
     ({"style_scale": 0.1}, "style_scale 0.1 makes the style image 6 px on its longest side"),
     ({"style": [STYLE, STARRY], "style_blend_weights": [1.0]}, "style_blend_weights has 1 entries for 2 style(s)"),
-    ({"style": [STYLE, STARRY], "style_blend_weights": [-1, 2]}, "style_blend_weights must be finite numbers >= 0"),
-    ({"style": [STYLE, STARRY], "style_blend_weights": [0, 0]}, "style_blend_weights are all zero"),
+    ({"style": [STYLE, STARRY, STYLE], "style_blend_weights": [1.0, 2.0]},
+     "style_blend_weights has 2 entries for 3 style(s)"),
     ({"style": [STYLE, None]}, "a style of None leaves a region without style, so it needs a mask"),
     ({"style": [None], "mask": np.zeros((36, 64))}, "every style is None"),
-    ({"style": []}, "style_path must be an image (path, URL or RGB array) or a non-empty list of them"),
+    ({"style": []}, "style must be an image (path, URL or RGB array) or a non-empty list of them"),
     ({"style": [STYLE, STARRY], "mask": np.zeros((36, 64))},
      "the mask has 1 grey level(s) (0) but 2 style(s) were given"),
     ({"style": [STYLE, STARRY], "mask": two_level_mask(50, 50)},
      "the mask is 50x50 px but the content image is 64x36 px"),
 ])
 def test_bad_controls_get_clear_errors_before_any_work(options, message, monkeypatch):
-    def no_model(*args, **kwargs):
-        raise AssertionError("a model was built before the arguments were checked")
+    def forbidden(what):
+        def fail(*args, **kwargs):
+            raise AssertionError(f"{what} before the arguments were checked")
+        return fail
 
-    monkeypatch.setattr(nst, "get_model", no_model)
+    monkeypatch.setattr(nst, "get_model", forbidden("a model was built"))
+    monkeypatch.setattr(nst, "load_and_process_img", forbidden("an image was decoded"))
+    style, mask = options.pop("style", STYLE), options.pop("mask", None)
     with pytest.raises(ValueError) as info:
-        nst.run_style_transfer(CONTENT, options.pop("style", STYLE), 2, max_dim=64, **options)
+        extended.run_style_transfer(CONTENT, style, extended.Settings(iterations=2, max_dim=64, **options), mask=mask)
     assert message in str(info.value)
 
 

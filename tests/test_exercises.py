@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import nst_exercises as ex
 import nst_helpers as nst
+from nst_plumbing import exercises as ex
 
 
 def not_implemented(*args):
@@ -179,7 +179,11 @@ def test_clip_bounds_in_rgb_order_get_their_own_hint(capsys):
 def test_check_result_is_truthy_and_silent_in_a_notebook():
     right, wrong = ex.check_clip_bounds(-nst.VGG_MEAN_BGR, 255 - nst.VGG_MEAN_BGR), ex.check_clip_bounds(None, None)
     assert bool(right) is True and bool(wrong) is False
-    assert right._ipython_display_() is None  # IPython shows nothing for it: the printed line is the feedback
+    from IPython.core.formatters import DisplayFormatter
+
+    # IPython shows nothing for it (no data, no metadata): the printed line is the feedback.
+    assert DisplayFormatter().format(right) == ({}, {}) and DisplayFormatter().format(wrong) == ({}, {})
+    assert DisplayFormatter().format(True) != ({}, {})  # where a plain bool would show as text
     assert repr(wrong) == "CheckResult(correct=False)"
 
 

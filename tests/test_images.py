@@ -7,8 +7,9 @@ import tensorflow as tf
 from PIL import Image
 
 import nst_helpers as nst
-
-from nst_config import MEDIA_DIR as MEDIA
+from nst_plumbing.config import MEDIA_DIR as MEDIA
+from nst_plumbing.display import contact_sheet
+from nst_plumbing.images import image_size
 
 
 def save(img: Image.Image, path, **kwargs):
@@ -102,7 +103,7 @@ def test_load_img_honours_exif_orientation(tmp_path):
     stored.save(path, exif=exif, quality=95)
     img = nst.load_img(path, max_dim=40)
     assert img.shape == (1, 40, 20, 3)  # shown upright: 20 wide, 40 high
-    assert nst.image_size(path, max_dim=40) == (20, 40)  # the header alone says the same
+    assert image_size(path, max_dim=40) == (20, 40)  # the header alone says the same
     np.testing.assert_allclose(img[0, 5, 10], (255, 0, 0), atol=40)  # red is now on top
     np.testing.assert_allclose(img[0, 35, 10], (0, 0, 255), atol=40)
 
@@ -191,7 +192,7 @@ def test_contact_sheet_lays_out_styles_across_and_contents_down():
     green = np.zeros((30, 30, 3), dtype=np.uint8)
     green[..., 1] = 255
     cell = 100
-    sheet = nst.contact_sheet([("red", red), ("blue", blue)], [("green", green)], {(1, 0): green}, cell=cell)
+    sheet = contact_sheet([("red", red), ("blue", blue)], [("green", green)], {(1, 0): green}, cell=cell)
     tile_h = sheet.shape[0] // 3
     assert sheet.shape == (3 * tile_h, 2 * cell, 3) and sheet.dtype == np.uint8
     # Pictures sit at the bottom of their cells, above the label strip.
@@ -201,7 +202,7 @@ def test_contact_sheet_lays_out_styles_across_and_contents_down():
     np.testing.assert_array_equal(centre(1, 1), (255, 255, 255))  # pair (0, 0) not painted: blank
     np.testing.assert_array_equal(centre(2, 1), (0, 255, 0))   # pair (1, 0)
     with pytest.raises(ValueError, match="at least one content and one style"):
-        nst.contact_sheet([], [("green", green)], {})
+        contact_sheet([], [("green", green)], {})
 
 
 def test_decompression_bomb_is_refused_with_its_pixel_count_and_the_limit(tmp_path):
@@ -227,10 +228,10 @@ def test_image_between_pillows_warning_and_error_limits_is_refused_without_a_war
         with pytest.raises(ValueError, match=r"big\.png is 10000x10000 = 100,000,000 pixels, more than the limit"):
             nst.load_img(big, max_dim=64)
         with pytest.raises(ValueError, match="decompression bomb"):
-            nst.image_size(big, 64)
+            image_size(big, 64)
 
 
 def test_image_size_reads_the_header_and_matches_read_image():
     for max_dim in (None, 64, 1000):
-        width, height = nst.image_size(MEDIA / "crab.jpg", max_dim)
+        width, height = image_size(MEDIA / "crab.jpg", max_dim)
         assert nst.read_image(MEDIA / "crab.jpg", max_dim).shape == (1, height, width, 3)

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 import nst_helpers as nst
-
-from nst_config import MEDIA_DIR as MEDIA
+from hardware import exact_float32
+from nst_plumbing.config import MEDIA_DIR as MEDIA
 
 
 def gram_reference(features: np.ndarray) -> np.ndarray:
@@ -20,7 +20,8 @@ def gram_reference(features: np.ndarray) -> np.ndarray:
 def test_gram_matrix_matches_numpy(shape):
     rng = np.random.default_rng(0)
     features = rng.normal(size=shape).astype(np.float32)
-    gram = nst.gram_matrix(tf.constant(features)).numpy()
+    with exact_float32():  # against float64 NumPy: no TensorFloat-32 on a recent GPU
+        gram = nst.gram_matrix(tf.constant(features)).numpy()
     assert gram.shape == (shape[-1], shape[-1])
     np.testing.assert_allclose(gram, gram_reference(features), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(gram, gram.T, rtol=1e-6)

@@ -1,13 +1,15 @@
-"""The memory estimate (nst_memory) and the refusal of runs that cannot fit, before any model is built."""
+"""The memory estimate (nst_plumbing.memory) and the refusal of runs that cannot fit, before any model is built."""
 
 import numpy as np
 import pytest
 
 import nst_cli
+import nst_extended as extended
 import nst_helpers
-import nst_memory
-import nst_weights
-from nst_config import CONTENT_LAYERS, MEDIA_DIR, STYLE_LAYERS
+from nst_plumbing import memory as nst_memory
+from nst_plumbing import weights as nst_weights
+from nst_plumbing.config import CONTENT_LAYERS, MEDIA_DIR, STYLE_LAYERS
+from nst_plumbing.device import gpu_details
 
 CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
 SMALL = nst_memory.MemoryLimit(2 * 2**30, "a pretend 2 GiB machine")
@@ -98,6 +100,9 @@ def test_cli_refuses_a_size_that_cannot_fit_before_building_the_model(tmp_path, 
 
 def test_cli_refuses_max_dim_100000_on_this_machine(tmp_path, capsys, no_model):
     """The issue's case, with the machine's real memory: refused at once, with what to do."""
+    computes_on = "cpu" if gpu_details() is None else "gpu"
+    if nst_memory.available_memory(computes_on) is None:  # then no run is refused (and this one would be tried)
+        pytest.skip(f"this machine's {computes_on.upper()} memory cannot be read (on a GPU: no nvidia-smi)")
     assert nst_cli.main([str(CONTENT), str(STYLE), "-o", str(tmp_path / "huge.png"), "--max-dim", "100000"]) == 1
     err = capsys.readouterr().err
     assert "not enough memory: a 100000x67669 px run" in err and "about" in err and "px would fit" in err
@@ -116,13 +121,39 @@ def test_cli_refuses_bad_numbers_before_building_the_model(tmp_path, capsys, no_
 
 def test_run_style_transfer_checks_memory_before_building_its_model(monkeypatch, no_model, model):
     monkeypatch.setattr(nst_memory, "available_memory", lambda device="cpu": SMALL)
-    with pytest.raises(nst_helpers.InsufficientMemoryError, match="needs an estimated"):
-        nst_helpers.run_style_transfer(CONTENT, STYLE, 1, max_dim=4096)
-    with pytest.raises(nst_helpers.InsufficientMemoryError, match="4096x4096 px"):
-        nst_helpers.run_style_transfer(np.zeros((4096, 4096, 3)), np.zeros((64, 64, 3)), 1, model=model)
+    with pytest.raises(nst_memory.InsufficientMemoryError, match="needs an estimated"):
+        extended.run_style_transfer(CONTENT, STYLE, extended.Settings(iterations=1, max_dim=4096))
+    with pytest.raises(nst_memory.InsufficientMemoryError, match="4096x4096 px"):
+        extended.run_style_transfer(np.zeros((4096, 4096, 3)), np.zeros((64, 64, 3)), extended.Settings(iterations=1),
+                                    model=model)
     assert no_model == []
     # Experts may skip the check (here at a size that does fit, so that the test stays quick).
     tiny = nst_memory.MemoryLimit(2**20, "a pretend 1 MiB machine")
     monkeypatch.setattr(nst_memory, "available_memory", lambda device="cpu": tiny)
-    result = nst_helpers.run_style_transfer(CONTENT, STYLE, 1, max_dim=32, model=model, check_memory=False)
+    with pytest.raises(nst_memory.InsufficientMemoryError, match="a 32x22 px run"):  # the style, the larger image
+        extended.plan_run(CONTENT, STYLE, extended.Settings(iterations=1, max_dim=32))
+    unchecked = extended.Settings(iterations=1, max_dim=32, check_memory=False)
+    result = extended.run_style_transfer(CONTENT, STYLE, unchecked, model=model)
     assert result.best_img.shape == (18, 32, 3)
+
+
+def test_a_plan_estimates_the_largest_image_with_the_runs_optimizer_and_precision(monkeypatch):
+    monkeypatch.setattr(nst_memory, "available_memory", lambda device="cpu": None)  # nothing to refuse against
+    plan = extended.plan_run(CONTENT, np.zeros((200, 100, 3)), extended.Settings(
+        iterations=1, max_dim=64, optimizer="lbfgs", precision="bfloat16", style_scale=3))
+    # The style, read at three times the content's 64 px, is the larger image: 96x192 px.
+    assert plan.sizes[-1][1] == (96, 192) and plan.memory == nst_memory.estimate_peak_memory(
+        192, 96, optimizer="lbfgs", precision="bfloat16", device=plan.memory.device)
+    assert extended.plan_run(CONTENT, STYLE, extended.Settings(iterations=1, max_dim=64, check_memory=False)).memory \
+        is None
+
+
+@pytest.mark.parametrize("gpu,device", [(None, "cpu"), ({"device_name": "NVIDIA A100", "compute_capability": (8, 0)},
+                                                        "gpu")])
+def test_check_memory_fits_asks_the_device_tensorflow_computes_on(monkeypatch, gpu, device):
+    asked = []
+    monkeypatch.setattr(nst_memory, "gpu_details", lambda: gpu)
+    monkeypatch.setattr(nst_memory, "available_memory", lambda device="cpu": asked.append(device) or SMALL)
+    assert nst_memory.check_memory_fits(64, 64).device == device and asked == [device]
+    with pytest.raises(nst_memory.InsufficientMemoryError, match=r"\(lbfgs, bfloat16\)"):
+        nst_memory.check_memory_fits(2304, 4096, optimizer="lbfgs", precision="bfloat16")

@@ -42,7 +42,7 @@ def test_teaching_structure(path):
     markdown = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "## Key takeaways" in markdown and "## Exercises" in markdown
     sources = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "nst_exercises" in sources and "check_" in sources, "at least one auto-checked exercise"
+    assert "nst_plumbing.exercises" in sources and "check_" in sources, "at least one auto-checked exercise"
     assert "get_profile" in sources
 
 

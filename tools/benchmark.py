@@ -1,5 +1,7 @@
-"""Prints the figures the project reports: weight loading, per-evaluation times, and how much
-sooner each faster method reaches the article's result.
+"""Prints the figures the project reports: weights, time per evaluation, and time to the article's result.
+
+In detail: weight loading, per-evaluation times, and how much sooner each faster method reaches
+the article's result.
 
     python tools/benchmark.py                     # everything below, about 15 minutes on 2 cores
     python tools/benchmark.py --quick             # a smoke run: 64 px, 20 Adam iterations
