@@ -429,7 +429,7 @@ def find_vgg19_weights(weights: str | os.PathLike | None = "auto") -> VGG19Weigh
 
 
 @contextlib.contextmanager
-def _keras_dtype_policy(policy: str) -> Iterator[None]:
+def keras_dtype_policy(policy: str) -> Iterator[None]:
     """Builds layers under a Keras dtype policy, then restores the previous one (it is global:
     left set, every layer built later in the process would change precision too)."""
     import keras
@@ -464,7 +464,7 @@ def load_vgg19(weights: VGG19Weights | str | os.PathLike | None = "auto", verbos
     """
     one_of("precision", precision, ("float32", "bfloat16"))
     found = find_vgg19_weights(weights)
-    with _keras_dtype_policy(precision):
+    with keras_dtype_policy(precision):
         model = _bare_vgg19()
     if found.path is not None:
         try:

@@ -1,7 +1,5 @@
 """Beyond the article: L-BFGS, total variation, coarse-to-fine and bfloat16 (notebook 07), in the extended run."""
 
-import contextlib
-
 import numpy as np
 import pytest
 
@@ -10,6 +8,7 @@ import nst_helpers as nst
 from hardware import ON_GPU
 from nst_plumbing import device
 from nst_plumbing.config import BFLOAT16_MIN_SIDE, MEDIA_DIR, MIN_IMAGE_SIDE, OPTIMIZERS, PROFILES
+from nst_plumbing.weights import keras_dtype_policy
 
 CONTENT, STYLE = MEDIA_DIR / "crab.jpg", MEDIA_DIR / "great_wave.jpg"
 
@@ -96,19 +95,6 @@ def test_bfloat16_loss_is_within_one_percent_of_float32(model, bf16_model):
                                 targets.gram_style_features, targets.content_features)
         assert all(output.dtype == "float32" for output in bf16_model(image))
         assert abs(float(fast[0]) - float(exact[0])) < 0.01 * float(exact[0]), (float(fast[0]), float(exact[0]))
-
-
-@contextlib.contextmanager
-def keras_dtype_policy(policy: str):
-    """Keras's global dtype policy set for the block, then restored (left set, it would change every later model)."""
-    import keras
-
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def test_bfloat16_weights_are_stored_in_bfloat16_and_give_the_mixed_policys_numbers(model, bf16_model):
