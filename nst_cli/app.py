@@ -39,7 +39,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from nst_cli import batch as nst_batch
+import nst_cli.batch as nst_batch
 from nst_plumbing.config import (BATCH_POLL_SECONDS, BATCH_RECORD, CLAIM_STALE_ENV_VAR, CLAIM_STALE_SECONDS,
                                  CONTACT_SHEET, CONTENT_WEIGHT, OPTIMIZERS, PRECISIONS, PRESERVE_COLORS,
                                  PROFILE_ENV_VAR, PROFILE_NAMES, STYLE_WEIGHT, Profile, Recipe, quiet_tensorflow_logs)

@@ -9,26 +9,61 @@ Its parts, each a module: ``settings`` (the options, checked), ``plan`` (every c
 the precision and the memory estimate, before any work), ``targets``, ``loss`` (one loss built
 from terms), ``optimizers`` (Adam, L-BFGS and the ``Recorder``), ``precision``, ``controls``
 (colour, blends, regions, the style's scale) and ``run`` (the levels, coarse to fine).
+
+Each name is imported from its module when it is first used, so importing a part (say
+``nst_extended.settings``) does not load the others, and no part imports the package back.
 """
 
-from nst_extended.controls import (blend_weights, keep_colors, luminance, match_color_histogram, match_luminance,
-                                   read_regions, rgb_to_ycbcr, style_side, to_grey, ycbcr_to_rgb)
-from nst_extended.loss import (LossWeights, StyleTargets, compiled_loss_and_grads, content_term, get_guided_style_loss,
-                               guided_gram_matrix, loss_and_grads, style_term, total_loss)
-from nst_extended.optimizers import Recorder, adam, lbfgs
-from nst_extended.plan import Plan, plan_run
-from nst_extended.precision import build_models, model_precision, preferred_precision, resolve_precision
-from nst_extended.run import paint, run_style_transfer
-from nst_extended.settings import SettingError, Settings
-from nst_extended.targets import color_controlled, compute_targets
+import importlib
 
-__all__ = [
-    "Settings", "SettingError", "Plan", "plan_run", "run_style_transfer", "paint",
-    "StyleTargets", "compute_targets", "color_controlled",
-    "LossWeights", "guided_gram_matrix", "get_guided_style_loss", "content_term", "style_term", "total_loss",
-    "loss_and_grads", "compiled_loss_and_grads",
-    "Recorder", "adam", "lbfgs",
-    "preferred_precision", "resolve_precision", "model_precision", "build_models",
-    "rgb_to_ycbcr", "ycbcr_to_rgb", "luminance", "to_grey", "match_luminance", "keep_colors",
-    "match_color_histogram", "blend_weights", "read_regions", "style_side",
-]
+# Each public name and the module that defines it.
+_MODULES = {
+    "Settings": "nst_extended.settings",
+    "SettingError": "nst_extended.settings",
+    "Plan": "nst_extended.plan",
+    "plan_run": "nst_extended.plan",
+    "run_style_transfer": "nst_extended.run",
+    "paint": "nst_extended.run",
+    "StyleTargets": "nst_extended.loss",
+    "compute_targets": "nst_extended.targets",
+    "color_controlled": "nst_extended.targets",
+    "LossWeights": "nst_extended.loss",
+    "guided_gram_matrix": "nst_extended.loss",
+    "get_guided_style_loss": "nst_extended.loss",
+    "content_term": "nst_extended.loss",
+    "style_term": "nst_extended.loss",
+    "total_loss": "nst_extended.loss",
+    "loss_and_grads": "nst_extended.loss",
+    "compiled_loss_and_grads": "nst_extended.loss",
+    "Recorder": "nst_extended.optimizers",
+    "adam": "nst_extended.optimizers",
+    "lbfgs": "nst_extended.optimizers",
+    "preferred_precision": "nst_extended.precision",
+    "resolve_precision": "nst_extended.precision",
+    "model_precision": "nst_extended.precision",
+    "build_models": "nst_extended.precision",
+    "rgb_to_ycbcr": "nst_extended.controls",
+    "ycbcr_to_rgb": "nst_extended.controls",
+    "luminance": "nst_extended.controls",
+    "to_grey": "nst_extended.controls",
+    "match_luminance": "nst_extended.controls",
+    "keep_colors": "nst_extended.controls",
+    "match_color_histogram": "nst_extended.controls",
+    "blend_weights": "nst_extended.controls",
+    "read_regions": "nst_extended.controls",
+    "style_side": "nst_extended.controls",
+}
+__all__ = list(_MODULES)
+
+
+def __getattr__(name: str):
+    """The public name ``name``, imported from its module on first use."""
+    if name not in _MODULES:
+        raise AttributeError(f"module 'nst_extended' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULES[name]), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})
