@@ -237,10 +237,6 @@ def _plan_pairs(args: argparse.Namespace, plan: Plan, settings, nst_extended) ->
         return [nst_extended.plan_run(pair.content, pair.styles, settings, mask=args.mask) for pair in plan.pairs]
     except nst_extended.SettingError as exc:
         raise UsageError(_as_option(str(exc))) from None
-    except ValueError as exc:
-        if "style_blend_weights" in str(exc):
-            raise UsageError(_as_option(str(exc))) from None
-        raise
 
 
 def _describe(args: argparse.Namespace, recipe: Recipe, run_plan, device: str) -> str:

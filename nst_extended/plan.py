@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from nst_extended.controls import blend_weights, read_regions, style_side
 from nst_extended.precision import model_precision, resolve_precision
-from nst_extended.settings import Settings
+from nst_extended.settings import SettingError, Settings
 from nst_plumbing.config import MIN_IMAGE_SIDE
 from nst_plumbing.device import get_profile
 from nst_plumbing.images import ImageSource, as_batch, image_size, read_grey, scaled_size
@@ -121,7 +121,10 @@ def plan_run(content: ImageSource, style: ImageSource | Sequence[ImageSource | N
     """
     styles = style_list(style)
     _check_styles(styles, mask)
-    blend = blend_weights(settings.style_blend_weights, styles)
+    try:
+        blend = blend_weights(settings.style_blend_weights, styles)
+    except ValueError as exc:  # the weights do not match the styles: a setting, named as such
+        raise SettingError("style_blend_weights", str(exc)) from None
     if model is not None and settings.precision not in ("auto", model_precision(model)):
         raise ValueError(f"precision {settings.precision!r} contradicts the given model, which computes in "
                          f"{model_precision(model)}; pass precision='auto' or build the model with "
