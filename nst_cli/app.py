@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-s", "--style", nargs="+", default=[], metavar="STYLE", help="batch: style images")
     parser.add_argument("-o", "--output", required=True, type=Path,
                         help="one pair: the result file (e.g. out.png); batch: the output folder")
+    parser.add_argument("--time", metavar="DURATION",
+                        help="a time budget for the whole command, e.g. 60, 90s or 2m: paints the largest recipe of "
+                             "a ladder (128 px with 100 L-BFGS evaluations up to 1024 px with 400) that this machine "
+                             "finishes in time, and says which; not with --max-dim, --scales, --iterations or "
+                             "--optimizer (default: the profile's recipe)")
     parser.add_argument("--max-dim", type=int,
                         help="longest side of the result in pixels, in one level (default: the profile's scales)")
     parser.add_argument("--scales", type=int, nargs="+", metavar="PX",
@@ -156,6 +161,22 @@ def _as_option(message: str) -> str:
     return re.sub(r"\b(" + "|".join(_OPTIONS) + r")\b", lambda found: "--" + found.group(1).replace("_", "-"), message)
 
 
+def _check_time_budget(args: argparse.Namespace) -> float:
+    """``--time`` in seconds; the options it decides for itself are refused beside it."""
+    from nst_plumbing.checks import parse_duration
+
+    chosen = [option for option, value in (("--max-dim", args.max_dim), ("--scales", args.scales),
+                                           ("--iterations", args.iterations), ("--optimizer", args.optimizer))
+              if value is not None]
+    if chosen:
+        raise UsageError(f"--time chooses the size, the evaluations and the optimiser itself; drop {', '.join(chosen)}, "
+                         "or drop --time")
+    try:
+        return parse_duration(args.time)
+    except ValueError as exc:
+        raise UsageError(f"--time: {exc}") from None
+
+
 def make_plan(args: argparse.Namespace) -> Plan:
     """The pairs to paint; raises ``UsageError`` or ``FileExistsError`` naming what is wrong."""
     from nst_plumbing.images import image_format
@@ -164,6 +185,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
         nst_batch.claim_timeout(args.claim_timeout)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if args.time is not None:
+        _check_time_budget(args)
     if args.content or args.style:
         if args.pair:
             raise UsageError("give either CONTENT STYLE, or -c/--content with -s/--style, not both")
@@ -282,34 +305,99 @@ class _Worker:
         return not self.args.force or written >= self.started
 
     def prepare(self) -> None:
-        """Plans every pair and reads every image, all before the model is built."""
+        """Plans every pair, builds the model, times this machine and says how long the run will take."""
         import nst_extended
         import nst_helpers as nst
 
         self.profile = nst.get_profile(self.args.profile)
         self.recipe = resolve_recipe(self.args, self.profile, self.plan.batch)
         self.settings = make_settings(self.args, self.recipe, nst_extended)
-        run_plans = _plan_pairs(self.args, self.plan, self.settings, nst_extended)
-        self.run_plans = dict(zip(self.plan.pairs, run_plans))
-        # Decode every image now: a bad file fails here, not after an hour of painting. Styles are
-        # read at their --style-scale size (the run keeps an array that already has it).
-        max_dim = self.recipe.scales[-1]
-        style_dim = nst_extended.style_side(max_dim, self.args.style_scale)
-        self.contents = {pair.content: nst.load_img(pair.content, max_dim) for pair in self.plan.pairs}
-        self.styles = {style: nst.load_img(style, style_dim) for pair in self.plan.pairs for style in pair.style_images}
+        first = _plan_pairs(self.args, self.plan, self.settings, nst_extended)[0]  # every pair checked
         if self.plan.batch:
             nst_batch.read_json(self.plan.output / BATCH_RECORD)  # an unreadable record fails now
             self.plan.output.mkdir(parents=True, exist_ok=True)  # where the claims go
         self.todo = [pair for pair in self.plan.pairs if not self.is_done(pair)]
         self.device = nst.device_name()
-        first = run_plans[0]
-        print(f"Run {self.profile}.\n{_describe(self.args, self.recipe, first, self.device)}")
+        self.budget = _check_time_budget(self.args) if self.args.time else None
+        print(f"Run {self.profile}.")
         if self.plan.batch:
             print(f"{len(self.plan.pairs)} pairs: {len(self.plan.pairs) - len(self.todo)} already done (skipped), "
                   f"{len(self.todo)} to paint.")
-        self.weights = nst.find_vgg19_weights(self.args.weights) if self.todo else None
-        self.models = nst_extended.build_models(first.precision, self.weights) if self.todo else (None, None)
+        self.models, self.converting_seconds = (None, None), 0.0
+        if self.todo:
+            self.build_models(first.precision)
+            first = self.fit_to_time(first) if self.args.time else first
+        print(_describe(self.args, self.recipe, first, self.device))
+        self.read_images()
+        if self.todo:
+            self.say_estimate(first)
         self.recorded = _record_settings(self.settings, first, self.profile)
+
+    def build_models(self, precision: str) -> None:
+        """Finds the weights and builds the models; times their de-quantisation when it happens now."""
+        import nst_extended
+        import nst_helpers as nst
+        from nst_extended.timing import CALIBRATION_SIZES
+
+        started = time.time()
+        self.weights = nst.find_vgg19_weights(self.args.weights)
+        self.converting_seconds = time.time() - started if self.weights.converted_now else 0.0
+        self.models = nst_extended.build_models(precision, self.weights)
+        optimizer = "lbfgs" if self.args.time else self.settings.optimizer  # the ladder's rungs use L-BFGS
+        self.step_times, measured_now = nst_extended.step_times(*self.models, optimizer)
+        # Timing traced the plain step in this process; a mask or grey image traces its own.
+        self.traced = measured_now and self.args.mask is None and self.args.preserve_colors != "luminance"
+        if measured_now:
+            print(f"Timed this machine for the estimates (cached for the next runs): "
+                  f"{self.step_times.seconds[-1]:.3f} s per evaluation at "
+                  f"{'x'.join(map(str, CALIBRATION_SIZES[-1]))} px.")
+
+    def spent(self) -> float:
+        """Seconds since the command started, less the one-time de-quantisation of the weights."""
+        return time.time() - self.started - self.converting_seconds
+
+    def fit_to_time(self, first):
+        """Chooses the largest recipe of the ladder that fits ``--time``; returns the first pair's plan."""
+        import nst_extended
+
+        pair = self.todo[0]
+        try:
+            budget = nst_extended.TimeBudget(self.budget, self.spent(), len(self.todo), self.traced)
+            choice = nst_extended.fit_to_budget(pair.content, pair.styles, self.settings, self.step_times, budget,
+                                                mask=self.args.mask, model=self.models[0])
+        except nst_extended.SettingError as exc:
+            raise UsageError(_as_option(str(exc))) from None
+        except nst_extended.TimeBudgetError as exc:
+            raise UsageError(f"--time {self.args.time}: {exc}") from None
+        print(choice)
+        self.settings = choice.settings
+        self.recipe = Recipe("lbfgs", (choice.rung.max_dim,), (choice.evaluations,), (choice.evaluations,),
+                             self.settings.tv_weight)
+        return choice.plan
+
+    def read_images(self) -> None:
+        """Decodes every image now: a bad file fails here, not after an hour of painting. Styles are
+        read at their --style-scale size (the run keeps an array that already has it)."""
+        import nst_extended
+        import nst_helpers as nst
+
+        max_dim = self.recipe.scales[-1]
+        style_dim = nst_extended.style_side(max_dim, self.args.style_scale)
+        self.contents = {pair.content: nst.load_img(pair.content, max_dim) for pair in self.plan.pairs}
+        self.styles = {style: nst.load_img(style, style_dim) for pair in self.plan.pairs for style in pair.style_images}
+
+    def say_estimate(self, first) -> None:
+        """Prints how long the painting and the whole command will take on this machine."""
+        import nst_extended
+        from nst_extended.budget import FINISH_SECONDS
+
+        estimate = nst_extended.estimate_plan(first, self.step_times, pairs=len(self.todo), traced=self.traced)
+        spent = self.spent()
+        self.expected_total = spent + estimate.seconds + FINISH_SECONDS
+        converting = (f", not counting the {nst_extended.format_seconds(self.converting_seconds)} spent once "
+                      "de-quantising the weights" if self.converting_seconds else "")
+        print(f"Estimate: {estimate} to paint; about {nst_extended.format_seconds(self.expected_total)} in all, "
+              f"{nst_extended.format_seconds(spent)} of it spent starting{converting}.")
 
     def paint(self, pair: Pair, bar) -> None:
         """Paints one pair, saves it and records it."""
@@ -415,6 +503,11 @@ def _run(args: argparse.Namespace) -> int:
     with tqdm(total=total, unit="it", file=sys.stderr, smoothing=0.1, disable=not worker.todo) as bar:
         code = worker.work(bar)
     if code == EXIT_OK:
+        if worker.todo:
+            from nst_extended.timing import format_seconds
+
+            print(f"Finished in {format_seconds(worker.spent())} (estimated {format_seconds(worker.expected_total)}"
+                  f"{', not counting the weights de-quantisation' if worker.converting_seconds else ''}).")
         worker.finish()
     return code
 

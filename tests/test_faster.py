@@ -232,9 +232,28 @@ def test_native_bfloat16_asks_the_device_tensorflow_computes_on(pretend):
 def test_device_name_names_the_gpu_or_the_cpu(pretend):
     pretend(CPU)
     name = device.device_name()
-    assert name.startswith("CPU: ") and device.cpu_model() in name and "cores)" in name
+    assert name.startswith("CPU: ") and device.cpu_model() in name and f"{device.core_count()} cores" in name
     pretend(A100)
     assert device.device_name() == "GPU: NVIDIA A100-SXM4-40GB"
+
+
+def test_cpu_description_gives_family_model_and_bfloat16_support(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 23\nmodel\t\t: 1\n"
+                       "model name\t: AMD EPYC 7571\nflags\t\t: fpu avx2\n", encoding="utf-8")
+    monkeypatch.setattr(device, "CPUINFO", str(cpuinfo))
+    device.cpuinfo_field.cache_clear()
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    try:
+        assert device.cpu_family_model() == (23, 1)
+        assert device.cpu_description() == f"AMD EPYC 7571 (family 23, model 1; {device.core_count()} cores; no AMX-BF16)"
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+        assert device.cpu_description().endswith("no AMX-BF16; oneDNN limited to AVX2)")
+        cpuinfo.write_text("model name\t: Some CPU\n", encoding="utf-8")
+        device.cpuinfo_field.cache_clear()
+        assert device.cpu_family_model() is None and "family" not in device.cpu_description()
+    finally:
+        device.cpuinfo_field.cache_clear()
 
 
 def test_cpu_features_are_read_from_the_machine():

@@ -94,3 +94,19 @@ def test_vgg19s_shape_is_kerass(vgg19):
     for name in shape.CONV_LAYERS:
         before = vgg19.layers.index(vgg19.get_layer(name))
         assert sum(vgg19.get_layer(pool) in vgg19.layers[:before] for pool in pools) == shape.pools_before(name)
+
+
+def test_side_by_side_lays_wide_pictures_in_a_row_without_a_white_band():
+    import numpy as np
+
+    from nst_plumbing.display import side_by_side
+
+    red, blue = np.zeros((72, 128, 3), np.uint8), np.zeros((144, 256, 3), np.uint8)
+    red[..., 0], blue[..., 2] = 255, 255
+    row = side_by_side([("small", red), ("large", blue)], cell=100)
+    assert row.shape[1] == 200 and row.shape[0] < 100  # two tiles wide, less than a square tall
+    assert (row[2:50, 10:90, 0] > 200).all() and (row[2:50, 110:190, 2] > 200).all()  # the pictures start at the top
+    import pytest
+
+    with pytest.raises(ValueError, match="at least one"):
+        side_by_side([])
