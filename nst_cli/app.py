@@ -143,6 +143,7 @@ class Plan:
     pairs: list[Pair]
     batch: bool
     output: Path
+    time_budget: float | None = None  # --time in seconds, parsed once
 
 
 def _stem(source: str) -> str:
@@ -185,8 +186,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         nst_batch.claim_timeout(args.claim_timeout)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if args.time is not None:
-        _check_time_budget(args)
+    time_budget = _check_time_budget(args) if args.time is not None else None
     if args.content or args.style:
         if args.pair:
             raise UsageError("give either CONTENT STYLE, or -c/--content with -s/--style, not both")
@@ -205,7 +205,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         if sheet.exists() and not (args.output / BATCH_RECORD).exists() and not args.force:
             raise FileExistsError(f"{sheet} exists but {args.output} holds no {BATCH_RECORD}, so it is not a batch "
                                   "folder made by this command; choose another folder or pass --force")
-        return Plan(pairs, True, args.output)
+        return Plan(pairs, True, args.output, time_budget)
     if len(args.pair) < 2:
         raise UsageError(f"expected CONTENT STYLE (at least two images), got {len(args.pair)}: {args.pair}")
     content, styles = args.pair[0], tuple(None if style == NO_STYLE else style for style in args.pair[1:])
@@ -218,7 +218,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if args.output.exists() and not args.force:
         raise FileExistsError(f"{args.output} already exists; pass --force to overwrite it")
     image_format(args.output)
-    return Plan([Pair(content, styles, args.output)], False, args.output)
+    return Plan([Pair(content, styles, args.output)], False, args.output, time_budget)
 
 
 def resolve_recipe(args: argparse.Namespace, profile: Profile, batch: bool) -> Recipe:
@@ -318,7 +318,7 @@ class _Worker:
             self.plan.output.mkdir(parents=True, exist_ok=True)  # where the claims go
         self.todo = [pair for pair in self.plan.pairs if not self.is_done(pair)]
         self.device = nst.device_name()
-        self.budget = _check_time_budget(self.args) if self.args.time else None
+        self.budget = self.plan.time_budget
         print(f"Run {self.profile}.")
         if self.plan.batch:
             print(f"{len(self.plan.pairs)} pairs: {len(self.plan.pairs) - len(self.todo)} already done (skipped), "

@@ -174,7 +174,7 @@ PROFILES = {
     # The TV weight is notebook 07's 1e4 at 256 px, scaled with the number of pixels.
     "cpu": Profile("cpu", max_dim=256, iterations=400, timing_iterations=10, gallery_iterations=200,
                    command_line=Recipe("lbfgs", (384,), (200,), (120,), 4e3),
-                   description="a clearly stylised result in minutes on a laptop CPU"),
+                   description="a clearly stylised result in minutes on a 2-core CPU"),
     "gpu": Profile("gpu", max_dim=512, iterations=1000, timing_iterations=50, gallery_iterations=1000,
                    command_line=Recipe("adam", (512,), (1000,), (1000,), 0.0),
                    description="the article's full-size run"),

@@ -124,3 +124,74 @@ def test_sync_uses_the_git_remote_and_falls_back_to_the_stored_address(monkeypat
 def test_colab_cannot_open_an_address_outside_github():
     with pytest.raises(ValueError, match="Colab opens notebooks from GitHub only"):
         tool.choose_repo_url("https://gitlab.com/me/nst")
+
+
+def test_prose_words_leave_out_code_formulas_tags_and_link_targets():
+    nb = tool.nbformat.v4.new_notebook(cells=[
+        tool.nbformat.v4.new_markdown_cell("Two words `not_counted(x)` $\\alpha + \\beta$\n"
+                                           "```\nfenced code is not prose\n```\n"
+                                           "<b>bold</b> [a link](https://example.org/not/counted) it's one"),
+        tool.nbformat.v4.new_code_cell("# code cells are not prose"),
+    ])
+    assert tool.prose_words(nb) == 7  # Two, words, bold, a, link, it's, one
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_prose_fits_a_class_hour(path):
+    words, limit = tool.prose_words(tool.nbformat.read(path, as_version=4)), tool.word_limit(path)
+    assert limit is not None, f"{path.name}: give it a limit in tools/notebooks.py WORD_LIMITS"
+    assert words <= limit, f"{path.name}: {words} words of prose, limit {limit} (python tools/notebooks.py words)"
+
+
+def test_an_unhidden_setup_cell_is_reported(tmp_path):
+    copy = tmp_path / "notebooks" / NOTEBOOKS[0].name
+    copy.parent.mkdir()
+    nb = json.loads(NOTEBOOKS[0].read_text())
+    setup = next(c for c in nb["cells"] if "".join(c["source"]).startswith(tool.SETUP_MARKER))
+    assert setup["metadata"] == tool.SETUP_METADATA  # collapsed in Colab (form) and in Jupyter
+    setup["metadata"] = {}
+    nb["cells"].append({"cell_type": "markdown", "id": "x", "metadata": {"colab": {"id": "x"}}, "source": "x"})
+    copy.write_text(json.dumps(nb))
+    found = tool.problems(copy)
+    assert any("setup cell is not hidden" in problem for problem in found)
+    assert any("stray metadata ['colab']" in problem for problem in found)
+
+
+def _markdown_before(cells: list[dict], index: int) -> str:
+    """The markdown cells just before cell ``index`` (up to the previous code cell), one string."""
+    texts = []
+    for cell in reversed(cells[:index]):
+        if cell["cell_type"] != "markdown":
+            break
+        texts.insert(0, "".join(cell["source"]))
+    return " ".join(" ".join(texts).split())
+
+
+@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
+def test_multiple_choice_questions_are_written_where_the_reader_sees_them(path):
+    from nst_plumbing.exercises import QUESTIONS
+
+    cells = json.loads(path.read_text())["cells"]
+    asked = 0
+    for index, cell in enumerate(cells):
+        for key in re.findall(r"check_choice\(\s*[\"']([\w-]+)[\"']", "".join(cell["source"])):
+            if path.parent.name == "teaching":
+                continue  # the solutions answer the questions the notebooks ask
+            asked += 1
+            shown, question = _markdown_before(cells, index), QUESTIONS[key]
+            assert " ".join(question.text.split()) in shown, f"{path.name}: {key!r}'s question is not in the markdown above it"
+            for letter, option in question.options.items():
+                assert f"{letter}) {' '.join(option.split())}" in shown, \
+                    f"{path.name}: {key!r}'s option {letter}) is not in the markdown above it"
+    if path.parent.name != "teaching":
+        assert asked or "check_choice" not in path.read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_says_how_long_it_takes(path):
+    cells = json.loads(path.read_text())["cells"]
+    headings = [line for c in cells if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines()
+                if line.startswith("### Exercise")]
+    assert headings, f"{path.name}: no exercises"
+    for heading in headings:
+        assert re.search(r"about \d+(-\d+)? min", heading), f"{path.name}: {heading!r} gives no time (about N min)"
