@@ -108,8 +108,8 @@ def lbfgs(step: Step, start: np.ndarray, num_evaluations: int, recorder: Recorde
         return total, grads.numpy().astype(np.float64).ravel()
 
     # SciPy's BLAS keeps its threads spinning for a while after each call, on the cores TensorFlow
-    # needs next: on 2 cores that made each TensorFlow step 16% (float32) to 61% (bfloat16) slower.
-    # With one BLAS thread a whole evaluation took 15% to 25% less time (tools/benchmark.py).
+    # needs next, which slows each TensorFlow step on a 2-core CPU; one BLAS thread avoids it
+    # (docs/threads.md; measure it with tools/benchmark.py).
     try:
         with threadpool_limits(limits=blas_threads, user_api="blas"):
             minimize(loss_and_gradient, start.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",

@@ -210,34 +210,64 @@ def _thumbnail(image: np.ndarray | None, cell: int, label: str) -> Image.Image:
     return tile
 
 
+def _fitted(image: np.ndarray, width: int, height: int) -> Image.Image:
+    """``image`` scaled (up or down) to fit ``width`` x ``height``, keeping its aspect."""
+    picture = Image.fromarray(to_uint8(image))
+    scale = min(width / picture.width, height / picture.height)
+    return picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
+                          Image.Resampling.LANCZOS)
+
+
 def contact_sheet(contents: Sequence[tuple[str, np.ndarray]], styles: Sequence[tuple[str, np.ndarray]],
                   results: dict[tuple[int, int], np.ndarray], cell: int = 192) -> np.ndarray:
     """Lays out a content x style grid of results: styles along the top, contents down the left.
+
+    Every column is ``cell`` pixels wide. Each picture is fitted to that width (and at most
+    ``cell`` tall), and each row is as tall as its tallest picture plus a label strip, so wide
+    pictures leave no white bands above or below them.
 
     Args:
         contents: ``(label, RGB image)`` for each row.
         styles: ``(label, RGB image)`` for each column.
         results: Result image for ``(row, column)``; a missing pair leaves its cell blank.
-        cell: Size of each square cell in pixels.
+        cell: Width of each column (and the most a picture's height may be) in pixels.
 
     Returns:
         uint8 RGB array of the whole sheet.
 
     Raises:
-        ValueError: No content or no style image.
+        ValueError: No content or no style image, or ``cell`` under 16 pixels.
     """
+    from PIL import ImageDraw, ImageFont
+
     if not contents or not styles:
         raise ValueError("a contact sheet needs at least one content and one style image")
-    tiles = [[_thumbnail(None, cell, "content \\ style")] +
-             [_thumbnail(image, cell, label) for label, image in styles]]
-    for row, (label, image) in enumerate(contents):
-        tiles.append([_thumbnail(image, cell, label)] +
-                     [_thumbnail(results.get((row, column)), cell, "") for column in range(len(styles))])
-    tile_w, tile_h = tiles[0][0].size
-    sheet = Image.new("RGB", (tile_w * len(tiles[0]), tile_h * len(tiles)), "white")
-    for r, row_tiles in enumerate(tiles):
-        for c, tile in enumerate(row_tiles):
-            sheet.paste(tile, (c * tile_w, r * tile_h))
+    if cell < 16:
+        raise ValueError(f"cell must be at least 16 pixels; got {cell}")
+    margin, label_height = 2, max(12, cell // 10)
+    inner = cell - 2 * margin
+    rows = [[("content \\ style", None)] + list(styles)]
+    rows += [[(label, image)] + [("", results.get((row, column))) for column in range(len(styles))]
+             for row, (label, image) in enumerate(contents)]
+    rows = [[(label, None if image is None else _fitted(image, inner, inner)) for label, image in row] for row in rows]
+    heights = [max(picture.height for _, picture in row if picture is not None) + 2 * margin for row in rows]
+
+    sheet = Image.new("RGB", (cell * len(rows[0]), sum(heights) + label_height * len(rows)), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=label_height - 2)
+    top = 0
+    for row, height in zip(rows, heights):
+        for column, (label, picture) in enumerate(row):
+            left = column * cell
+            if picture is not None:  # bottom-aligned, so that the label sits right under the picture
+                sheet.paste(picture, (left + (cell - picture.width) // 2, top + height - margin - picture.height))
+            text = label
+            while len(text) > 2 and draw.textlength(text, font=font) > inner:
+                text = text[:-2] + "…"
+            if text:
+                draw.text((left + cell // 2, top + height + label_height // 2), text, fill="black", font=font,
+                          anchor="mm")
+        top += height + label_height
     return np.asarray(sheet)
 
 

@@ -362,12 +362,12 @@ QUESTIONS: dict[str, Question] = {
          "b": "L-BFGS-B is given the valid pixel range as bounds and never evaluates an image outside them.",
          "c": "Its steps are too small to leave the valid range."},
         "b",
-        "The 'B' in L-BFGS-B is for bounds: each step is projected into the box before the loss is computed, so every "
+        "The 'B' in L-BFGS-B is for bounds: it chooses every step inside the box of valid pixel values, so every "
         "image it evaluates is a real picture.",
         {"a": "Look at the written-out lbfgs_style_transfer: nothing clips there. What do the lower and upper "
               "arrays passed to scipy.optimize.minimize do?",
-         "c": "L-BFGS's steps are long, not short: its line search tries long steps first. Something else keeps "
-              "the pixels in range."}),
+         "c": "L-BFGS's steps are not small: its line search tries the whole quasi-Newton step first, and its very "
+              "first step overshoots (the spike in the curves). Something else keeps the pixels in range."}),
     "weight-ratio": Question(
         "You multiply both content_weight and style_weight by 10. What happens to the result?",
         {"a": "The style becomes ten times stronger.",
@@ -378,30 +378,31 @@ QUESTIONS: dict[str, Question] = {
         "Adam divides each step by a running estimate of the gradient's size, so scaling the whole loss hardly "
         "changes the steps; only the ratio changes their direction.",
         {"a": "Both weights grow by the same factor, so neither term gains on the other: their ratio, the "
-              "balance between content and style, stays 1e5.",
+              "balance between content and style, α/β, stays 10^5.",
          "c": "Adam's steps are about learning_rate in size whatever the size of the gradient (it divides by a "
               "running estimate of it), so a ten times larger loss does not make the steps larger."}),
     "gram-where": Question(
-        "The castle painted as Kandinsky's Composition VIII has the painting's colours and thin dark lines, "
-        "but none of its large circles. Why?",
-        {"a": "200 iterations are too few: with more, the circles would appear.",
+        "The castle painted as Kandinsky's Composition VIII has the painting's colours, thin dark lines and small "
+        "rings scattered all over it, but not its composition: no large circle in the top left. Why?",
+        {"a": "200 iterations are too few: with more, the painting's layout would appear.",
          "b": "The style loss compares Gram matrices, which sum over all positions: they ask for features to "
-              "occur together in the right amounts, not for any shape at any place, so nothing asks for whole circles.",
+              "occur together in the right amounts, not for any shape at any place, so nothing asks for the "
+              "painting's layout.",
          "c": "VGG19 has no features that respond to circles."},
         "b",
         "A Gram matrix forgets where features are (notebook 03 shuffled positions and it did not change), so the "
-        "painting's small-scale statistics (colours, edges, lines) transfer, but its large arrangement does not.",
+        "painting's local statistics (colours, lines, small rings) transfer, but its arrangement does not.",
         {"a": "More iterations lower the same loss further; they cannot produce what the loss does not ask for. "
               "What does the Gram matrix keep of the painting, and what does it sum away?",
-         "c": "VGG19 was trained to recognise wheels, balls and clocks, and it has curve detectors. The question "
-              "is what the style loss keeps of where they respond."}),
+         "c": "VGG19 was trained to recognise wheels, balls and clocks, and the result does have small rings. The "
+              "question is what the style loss keeps of where its features respond."}),
     "luminance-or-histogram": Question(
         "With preserve_colors='luminance' every pixel keeps the photo's colour; with 'histogram' the result only "
         "has the photo's palette, and colours can move. Why the difference?",
         {"a": "Histogram matching is approximate: it matches only the mean and the covariance of the colours.",
          "b": "Luminance-only transfer never lets the optimisation change colour: it works on grey images and puts "
-              "each pixel's own colour (Cb, Cr) back from the photo. Histogram matching only recolours the style "
-              "image, so the optimisation still paints colours, from the photo's palette, wherever the style asks.",
+              "each pixel's own Cb and Cr back. Histogram matching only recolours the style image, so the "
+              "optimisation still places colours, from the photo's palette, where the style asks.",
          "c": "The luminance method runs more iterations."},
         "b",
         "keep_colors takes Cb and Cr pixel by pixel from the photo, after an optimisation that saw only brightness; "
@@ -414,8 +415,8 @@ QUESTIONS: dict[str, Question] = {
         "You paint with style_scale=2 instead of 1. What happens to the brush strokes?",
         {"a": "They come out smaller: a larger style image has more, finer detail.",
          "b": "Nothing: Gram matrices average over all positions, so the style image's size cannot matter.",
-         "c": "They come out larger: at twice the size each stroke of the painting covers twice as many pixels, and "
-              "VGG19's features, whose receptive fields are fixed in pixels, record the strokes at that size."},
+         "c": "They come out larger: each stroke of the painting covers twice as many pixels, and VGG19's "
+              "features, fixed in size in pixels, record the strokes at that size."},
         "c",
         "The Gram matrices describe patterns as many pixels wide as the style image shows them; the result "
         "reproduces patterns of that pixel size, so a larger style image means larger strokes.",
@@ -426,8 +427,8 @@ QUESTIONS: dict[str, Question] = {
     "mask-order": Question(
         "A mask is black where the ground is and white where the sky is, and you pass style_path=[None, "
         "'starry_night.jpg']. Where does The Starry Night go?",
-        {"a": "In the sky: the regions, darkest first, take the styles in order, so black (the ground) gets None "
-              "and white (the sky) gets The Starry Night.",
+        {"a": "In the sky: the regions take the styles in order, darkest first, so black (the ground) gets None "
+              "and white (the sky) The Starry Night.",
          "b": "On the ground: the first region gets the first real style.",
          "c": "Everywhere: None is skipped and one style is left."},
         "a",

@@ -83,7 +83,7 @@ def test_batch_writes_every_pair_a_record_and_a_contact_sheet(tmp_path, capsys):
     assert record["crab__great_wave.png"]["iterations"] == 3 and record["crab__great_wave.png"]["max_dim"] == 48
     assert {"seed", "weights", "device", "seconds", "content_weight", "style_weight"} <= set(record["crab__great_wave.png"])
     sheet = Image.open(out / "contact_sheet.png")
-    assert sheet.width == 2 * 192 and sheet.height > 3 * 192  # 2 columns (label + 1 style), 3 rows
+    assert sheet.width == 2 * 192 and 3 * 100 < sheet.height < 3 * 192  # 2 columns (label + 1 style), 3 rows, no bands
     assert "Batch done: 2/2 pairs" in capsys.readouterr().out
 
 

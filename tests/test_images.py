@@ -193,10 +193,12 @@ def test_contact_sheet_lays_out_styles_across_and_contents_down():
     green[..., 1] = 255
     cell = 100
     sheet = contact_sheet([("red", red), ("blue", blue)], [("green", green)], {(1, 0): green}, cell=cell)
-    tile_h = sheet.shape[0] // 3
-    assert sheet.shape == (3 * tile_h, 2 * cell, 3) and sheet.dtype == np.uint8
-    # Pictures sit at the bottom of their cells, above the label strip.
-    centre = lambda row, col: sheet[row * tile_h + cell * 3 // 4, col * cell + cell // 2]  # noqa: E731
+    # Each row is as tall as its tallest picture (fitted to the column's width) plus a label strip.
+    label, tops = 12, [0, 96 + 4 + 12, 96 + 4 + 12 + 48 + 4 + 12]
+    assert sheet.shape == (tops[2] + 96 + 4 + label, 2 * cell, 3) and sheet.dtype == np.uint8
+    # Pictures sit at the bottom of their rows, above the label strip.
+    middle = [tops[0] + 50, tops[1] + 26, tops[2] + 50]  # the middle of each row's pictures
+    centre = lambda row, col: sheet[middle[row], col * cell + cell // 2]  # noqa: E731
     np.testing.assert_array_equal(centre(0, 1), (0, 255, 0))   # the style, top row
     np.testing.assert_array_equal(centre(1, 0)[[0, 2]], (255, 0))  # first content, left column
     np.testing.assert_array_equal(centre(1, 1), (255, 255, 255))  # pair (0, 0) not painted: blank

@@ -110,3 +110,21 @@ def test_side_by_side_lays_wide_pictures_in_a_row_without_a_white_band():
 
     with pytest.raises(ValueError, match="at least one"):
         side_by_side([])
+
+
+def test_contact_sheet_rows_fit_wide_pictures_without_white_bands():
+    import numpy as np
+
+    from nst_plumbing.display import contact_sheet
+
+    wide = np.zeros((90, 160, 3), np.uint8)  # 16:9, like the crab
+    wide[..., 2] = 255
+    sheet = contact_sheet([("photo", wide)], [("style", wide)], {(0, 0): wide}, cell=164)
+    # Two rows, each 90 px of picture, 4 px of margin and a 16-px label strip: no square cells.
+    assert sheet.shape == (2 * (90 + 4 + 16), 2 * 164, 3)
+    picture_rows = (sheet[:, 164 + 2:2 * 164 - 2, 2] > 200).all(axis=1)
+    assert picture_rows.sum() >= 2 * 88  # almost every row of the sheet's pixels outside the labels is picture
+    import pytest
+
+    with pytest.raises(ValueError, match="cell must be at least 16"):
+        contact_sheet([("photo", wide)], [("style", wide)], {}, cell=8)
