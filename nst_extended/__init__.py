@@ -9,8 +9,9 @@ Its parts, each a module: ``settings`` (the options, checked), ``plan`` (every c
 the precision and the memory estimate, before any work), ``targets``, ``loss`` (one loss built
 from terms), ``optimizers`` (Adam, L-BFGS and the ``Recorder``), ``precision``, ``controls``
 (colour, blends, regions, the style's scale), ``run`` (the levels, coarse to fine), ``timing``
-(how long a plan takes on this machine, measured here) and ``budget`` (the largest recipe that
-fits a time budget).
+(how long a plan takes on this machine, measured here), ``budget`` (the largest recipe that
+fits a time budget), and for fast style transfer ``transform_net`` (Johnson et al.'s network)
+and ``net_files`` (a trained one on disk, weights only).
 
 Each name is imported from its module when it is first used, so importing a part (say
 ``nst_extended.settings``) does not load the others, and no part imports the package back.
@@ -38,6 +39,10 @@ _MODULES = {
     "loss_and_grads": "nst_extended.loss",
     "compiled_loss_and_grads": "nst_extended.loss",
     "Recorder": "nst_extended.optimizers",
+    "NetSpec": "nst_extended.transform_net",
+    "build_transform_net": "nst_extended.transform_net",
+    "save_transform_net": "nst_extended.net_files",
+    "load_transform_net": "nst_extended.net_files",
     "adam": "nst_extended.optimizers",
     "lbfgs": "nst_extended.optimizers",
     "preferred_precision": "nst_extended.precision",
