@@ -318,7 +318,6 @@ class _Worker:
             self.plan.output.mkdir(parents=True, exist_ok=True)  # where the claims go
         self.todo = [pair for pair in self.plan.pairs if not self.is_done(pair)]
         self.device = nst.device_name()
-        self.budget = self.plan.time_budget
         print(f"Run {self.profile}.")
         if self.plan.batch:
             print(f"{len(self.plan.pairs)} pairs: {len(self.plan.pairs) - len(self.todo)} already done (skipped), "
@@ -362,7 +361,7 @@ class _Worker:
 
         pair = self.todo[0]
         try:
-            budget = nst_extended.TimeBudget(self.budget, self.spent(), len(self.todo), self.traced)
+            budget = nst_extended.TimeBudget(self.plan.time_budget, self.spent(), len(self.todo), self.traced)
             choice = nst_extended.fit_to_budget(pair.content, pair.styles, self.settings, self.step_times, budget,
                                                 mask=self.args.mask, model=self.models[0])
         except nst_extended.SettingError as exc:

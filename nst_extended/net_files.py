@@ -70,7 +70,7 @@ def read_description(weights_path: str | Path) -> tuple[NetSpec, dict]:
     if not isinstance(record, dict):
         raise ValueError(f"{described}: not JSON describing a network")
     about = record.pop("about", {})
-    return NetSpec.from_json(json.dumps(record), str(described)), about if isinstance(about, dict) else {}
+    return NetSpec.from_record(record, str(described)), about if isinstance(about, dict) else {}
 
 
 def load_transform_net(weights_path: str | Path) -> tuple[Any, dict]:

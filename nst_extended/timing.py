@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -77,6 +77,16 @@ class StepTimes:
     targets_seconds_per_pixel: float
     device: str
     measured_at: float
+
+    @classmethod
+    def from_record(cls, record: dict) -> StepTimes:
+        """The times a JSON record (``asdict``'s form, lists for tuples) holds.
+
+        Raises:
+            TypeError: ``record`` is not such a record (written by another version, say).
+        """
+        times = cls(**record)
+        return replace(times, pixels=tuple(times.pixels), seconds=tuple(times.seconds))
 
     def per_evaluation(self, pixels: int) -> float:
         """Seconds of one evaluation of an image of ``pixels`` pixels: a fixed cost per call plus
@@ -206,8 +216,7 @@ def _read_cache(path: Path) -> dict:
 
 def _from_entry(entry: object) -> StepTimes | None:
     try:
-        times = StepTimes(**entry)
-        return StepTimes(**{**asdict(times), "pixels": tuple(times.pixels), "seconds": tuple(times.seconds)})
+        return StepTimes.from_record(entry)
     except TypeError:  # written by another version of this module
         return None
 

@@ -60,6 +60,15 @@ class NetSpec:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{source}: not JSON ({exc})") from None
+        return cls.from_record(record, source)
+
+    @classmethod
+    def from_record(cls, record: object, source: str = "<record>") -> NetSpec:
+        """``from_json`` for text already parsed: ``record`` must be ``to_json``'s dictionary.
+
+        Raises:
+            ValueError: As ``from_json``, naming ``source``.
+        """
         if not isinstance(record, dict) or record.get("kind") != KIND or record.get("version") != VERSION:
             raise ValueError(f"{source}: not a description of this network: expected kind {KIND!r}, "
                              f"version {VERSION}")

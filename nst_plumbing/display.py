@@ -186,36 +186,41 @@ def save_gif(frames: Sequence[np.ndarray], path: Path, frame_ms: int = 150, last
 # Contact sheets (Pillow only, so the command line can make them without matplotlib)
 # ---------------------------------------------------------------------------
 
-def _thumbnail(image: np.ndarray | None, cell: int, label: str) -> Image.Image:
-    """A ``cell``-pixel square tile: the image fitted, centred across and resting on the
-    bottom edge, on white, with a label strip below."""
-    from PIL import ImageDraw, ImageFont
-
-    label_height = max(12, cell // 10)
-    tile = Image.new("RGB", (cell, cell + label_height), "white")
-    if image is not None:
-        picture = Image.fromarray(to_uint8(image))
-        scale = (cell - 4) / max(picture.size)  # fit the cell, scaling small results up too
-        picture = picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
-                                 Image.Resampling.LANCZOS)
-        # Bottom-aligned, so that the label sits right under the picture.
-        tile.paste(picture, ((cell - picture.width) // 2, cell - 2 - picture.height))
-    if label:
-        draw = ImageDraw.Draw(tile)
-        font = ImageFont.load_default(size=label_height - 2)
-        text = label
-        while len(text) > 2 and draw.textlength(text, font=font) > cell - 4:
-            text = text[:-2] + "…"
-        draw.text((cell // 2, cell + label_height // 2), text, fill="black", font=font, anchor="mm")
-    return tile
-
-
 def _fitted(image: np.ndarray, width: int, height: int) -> Image.Image:
     """``image`` scaled (up or down) to fit ``width`` x ``height``, keeping its aspect."""
     picture = Image.fromarray(to_uint8(image))
     scale = min(width / picture.width, height / picture.height)
     return picture.resize((max(1, round(picture.width * scale)), max(1, round(picture.height * scale))),
                           Image.Resampling.LANCZOS)
+
+
+def _draw_label(draw, label: str, centre: tuple[int, int], width: int, height: int) -> None:
+    """Writes ``label`` centred on ``centre`` in a strip ``height`` pixels tall, shortened with
+    an ellipsis until it fits ``width``."""
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=height - 2)
+    text = label
+    while len(text) > 2 and draw.textlength(text, font=font) > width:
+        text = text[:-2] + "…"
+    if text:
+        draw.text(centre, text, fill="black", font=font, anchor="mm")
+
+
+def _thumbnail(image: np.ndarray | None, cell: int, label: str) -> Image.Image:
+    """A ``cell``-pixel square tile: the image fitted, centred across and resting on the
+    bottom edge, on white, with a label strip below."""
+    from PIL import ImageDraw
+
+    label_height = max(12, cell // 10)
+    tile = Image.new("RGB", (cell, cell + label_height), "white")
+    if image is not None:
+        picture = _fitted(image, cell - 4, cell - 4)  # fit the cell, scaling small results up too
+        # Bottom-aligned, so that the label sits right under the picture.
+        tile.paste(picture, ((cell - picture.width) // 2, cell - 2 - picture.height))
+    if label:
+        _draw_label(ImageDraw.Draw(tile), label, (cell // 2, cell + label_height // 2), cell - 4, label_height)
+    return tile
 
 
 def contact_sheet(contents: Sequence[tuple[str, np.ndarray]], styles: Sequence[tuple[str, np.ndarray]],
@@ -238,7 +243,7 @@ def contact_sheet(contents: Sequence[tuple[str, np.ndarray]], styles: Sequence[t
     Raises:
         ValueError: No content or no style image, or ``cell`` under 16 pixels.
     """
-    from PIL import ImageDraw, ImageFont
+    from PIL import ImageDraw
 
     if not contents or not styles:
         raise ValueError("a contact sheet needs at least one content and one style image")
@@ -254,19 +259,13 @@ def contact_sheet(contents: Sequence[tuple[str, np.ndarray]], styles: Sequence[t
 
     sheet = Image.new("RGB", (cell * len(rows[0]), sum(heights) + label_height * len(rows)), "white")
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=label_height - 2)
     top = 0
     for row, height in zip(rows, heights):
         for column, (label, picture) in enumerate(row):
             left = column * cell
             if picture is not None:  # bottom-aligned, so that the label sits right under the picture
                 sheet.paste(picture, (left + (cell - picture.width) // 2, top + height - margin - picture.height))
-            text = label
-            while len(text) > 2 and draw.textlength(text, font=font) > inner:
-                text = text[:-2] + "…"
-            if text:
-                draw.text((left + cell // 2, top + height + label_height // 2), text, fill="black", font=font,
-                          anchor="mm")
+            _draw_label(draw, label, (left + cell // 2, top + height + label_height // 2), inner, label_height)
         top += height + label_height
     return np.asarray(sheet)
 

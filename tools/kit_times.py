@@ -139,8 +139,7 @@ def per_evaluation(times: dict, pixels: int) -> float:
     """Seconds of one evaluation at ``pixels`` from a ``StepTimes`` record, as ``StepTimes.per_evaluation``."""
     from nst_extended.timing import StepTimes
 
-    record = {**times, "pixels": tuple(times["pixels"]), "seconds": tuple(times["seconds"])}
-    return StepTimes(**record).per_evaluation(pixels)
+    return StepTimes.from_record(times).per_evaluation(pixels)
 
 
 def ratio(estimate: Estimate, steps: dict) -> float:

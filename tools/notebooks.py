@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import re
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -319,8 +321,6 @@ CELL_TIMES_FILE = TEACHING / "cell_times.json"  # each cell's seconds in the las
 
 def cell_seconds(nb: nbformat.NotebookNode) -> dict[str, float]:
     """Seconds each code cell took, by cell index, from the timestamps nbclient records."""
-    from datetime import datetime
-
     seconds = {}
     for index, cell in enumerate(nb.cells):
         stamps = cell.get("metadata", {}).get("execution", {})
@@ -333,8 +333,6 @@ def cell_seconds(nb: nbformat.NotebookNode) -> dict[str, float]:
 
 def save_cell_times(path: Path, profile: str, total: float, cells: dict[str, float]) -> None:
     """Stores one notebook's run in CELL_TIMES_FILE, with the machine it ran on."""
-    import json
-
     from nst_plumbing.device import cpu_description
 
     record = json.loads(CELL_TIMES_FILE.read_text(encoding="utf-8")) if CELL_TIMES_FILE.is_file() else {}
