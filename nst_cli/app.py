@@ -4,6 +4,8 @@ One pair:   python -m nst_cli CONTENT STYLE -o OUT.png
 Blended:    python -m nst_cli CONTENT STYLE1 STYLE2 --style-blend-weights 0.7 0.3 -o OUT.png
 Regions:    python -m nst_cli CONTENT STYLE1 STYLE2 --mask MASK.png -o OUT.png  (darkest level: STYLE1)
 A batch:    python -m nst_cli -c C1 C2 ... -s S1 S2 ... -o OUT_DIR
+Fast:       python -m nst_cli --method fast CONTENT great_wave -o OUT.png  (a trained network, one pass;
+            a batch too, with networks after -s; nst_cli.fast)
 
 A batch paints every content image in every style, writes ``OUT_DIR/<content>__<style>.png``
 for each pair, a contact sheet ``OUT_DIR/contact_sheet.png`` and the settings and timings in
@@ -71,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-s", "--style", nargs="+", default=[], metavar="STYLE", help="batch: style images")
     parser.add_argument("-o", "--output", required=True, type=Path,
                         help="one pair: the result file (e.g. out.png); batch: the output folder")
+    parser.add_argument("--method", choices=("optimize", "fast"), default="optimize",
+                        help="optimize (default: Gatys et al., the image itself optimised) or fast (a network trained "
+                             "on one style paints in one pass; in place of STYLE give a network: great_wave, "
+                             "starry_night, or a NAME.weights.h5 from tools/train_fast.py)")
     parser.add_argument("--time", metavar="DURATION",
                         help="a time budget for the whole command, e.g. 60, 90s or 2m: paints the largest recipe of "
                              "a ladder (128 px with 100 L-BFGS evaluations up to 1024 px with 400) that this machine "
@@ -149,6 +155,8 @@ class Plan:
 def _stem(source: str) -> str:
     """A short name for an image path or URL: its file name without the extension."""
     path = urllib.parse.urlparse(source).path if "://" in source else source
+    if Path(path).name.endswith(".weights.h5"):  # a network file, for --method fast
+        return Path(path).name[:-len(".weights.h5")] or "network"
     return Path(path).stem or "image"
 
 
@@ -491,6 +499,13 @@ class _Busy(Exception):
 def _run(args: argparse.Namespace) -> int:
     """Does the work of ``main``; errors propagate to its one handler."""
     started = time.time()
+    if args.method == "fast":
+        from nst_cli.fast import check_fast_options, run_fast
+
+        check_fast_options(args, UsageError)
+        plan = make_plan(args)
+        quiet_tensorflow_logs()
+        return run_fast(args, plan, _stem)
     plan = make_plan(args)
     stale_after = nst_batch.claim_timeout(args.claim_timeout)
     quiet_tensorflow_logs()

@@ -10,8 +10,10 @@ the precision and the memory estimate, before any work), ``targets``, ``loss`` (
 from terms), ``optimizers`` (Adam, L-BFGS and the ``Recorder``), ``precision``, ``controls``
 (colour, blends, regions, the style's scale), ``run`` (the levels, coarse to fine), ``timing``
 (how long a plan takes on this machine, measured here), ``budget`` (the largest recipe that
-fits a time budget), and for fast style transfer ``transform_net`` (Johnson et al.'s network)
-and ``net_files`` (a trained one on disk, weights only).
+fits a time budget), and for fast style transfer ``transform_net`` (Johnson et al.'s network),
+``net_files`` (a trained one on disk, weights only), ``training_data`` (the photos and their
+random crops), ``training`` (the training, with ``training_checkpoints``) and ``fast`` (painting
+with a network, and scoring it against optimisation).
 
 Each name is imported from its module when it is first used, so importing a part (say
 ``nst_extended.settings``) does not load the others, and no part imports the package back.
@@ -43,6 +45,19 @@ _MODULES = {
     "build_transform_net": "nst_extended.transform_net",
     "save_transform_net": "nst_extended.net_files",
     "load_transform_net": "nst_extended.net_files",
+    "TrainingSettings": "nst_extended.training",
+    "TrainingProgress": "nst_extended.training",
+    "train": "nst_extended.training",
+    "Augment": "nst_extended.training_data",
+    "TRAINING_PHOTOS": "nst_extended.training_data",
+    "HELD_OUT_PHOTOS": "nst_extended.training_data",
+    "training_batch": "nst_extended.training_data",
+    "COMMITTED_NETWORKS": "nst_extended.fast",
+    "load_network": "nst_extended.fast",
+    "paint_with": "nst_extended.fast",
+    "SeriesLosses": "nst_extended.fast",
+    "series_losses": "nst_extended.fast",
+    "evaluations_to_reach": "nst_extended.fast",
     "adam": "nst_extended.optimizers",
     "lbfgs": "nst_extended.optimizers",
     "preferred_precision": "nst_extended.precision",

@@ -82,6 +82,14 @@ class NetSpec:
             raise ValueError(f"{source}: {exc}") from None
 
 
+def layer_table(spec: NetSpec) -> list[tuple[str, int, int, int]]:
+    """The network's convolutions in order, as ``(part, kernel side, channels out, image side divided by)``."""
+    w = spec.width
+    residual = [("residual", 3, 4 * w, 4)] * (2 * spec.residual_blocks)  # two convolutions per block
+    return [("in", 9, w, 1), ("down", 3, 2 * w, 2), ("down", 3, 4 * w, 4), *residual,
+            ("up", 3, 2 * w, 2), ("up", 3, w, 1), ("out", 9, 3, 1)]
+
+
 def _layers():
     """The network's layer classes, made on first use so that importing this module loads no Keras."""
     import keras

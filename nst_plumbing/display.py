@@ -17,7 +17,7 @@ from PIL import Image
 from nst_plumbing.images import ImageSource, as_batch
 
 __all__ = ["LossHistory", "to_uint8", "imshow", "show_results", "plot_history", "jpeg_image", "LiveProgress", "save_gif",
-           "contact_sheet", "side_by_side"]
+           "contact_sheet", "side_by_side", "draw_layers"]
 
 
 class LossHistory(Protocol):
@@ -287,3 +287,31 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray]], cell: int = 320) -> n
     for index, tile in enumerate(tiles):
         row.paste(tile, (index * tiles[0].width, 0))
     return np.asarray(row)
+
+
+def draw_layers(layers: Sequence[tuple[str, int, int, int]], ax=None):
+    """Draws a network's convolutions left to right: each bar as tall as the image side it works at, coloured by part.
+
+    Args:
+        layers: ``(part, kernel side, channels out, image side divided by)`` per convolution, as
+            ``nst_extended.transform_net.layer_table`` gives them.
+        ax: Axes to draw on; a new figure when ``None``.
+
+    Returns:
+        The axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3))
+    colours: dict[str, str] = {}
+    for index, (part, kernel, channels, divided_by) in enumerate(layers):
+        first_of_its_part = part not in colours
+        colour = colours.setdefault(part, f"C{len(colours)}")
+        ax.bar(index, 1 / divided_by, color=colour, label=part if first_of_its_part else None)
+        ax.text(index, 1 / divided_by + 0.02, f"{kernel}x{kernel}\n{channels}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks([])
+    ax.set_ylim(0, 1.3)
+    ax.set_ylabel("image side (1 = the photo's)")
+    ax.legend(loc="upper center", ncol=len(colours), frameon=False)
+    return ax

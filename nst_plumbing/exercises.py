@@ -25,7 +25,7 @@ _VGG_MEAN_BGR = VGG_MEAN_BGR.astype(np.float64)
 
 __all__ = [
     "CheckResult", "check_resized_shape", "check_preprocess", "check_gram_matrix", "check_paper_style_loss",
-    "check_layer_output_shape", "check_clip_bounds", "check_total_variation", "check_channel_statistics",
+    "check_layer_output_shape", "check_clip_bounds", "check_total_variation", "check_instance_norm", "check_channel_statistics",
     "check_choice", "Question", "QUESTIONS", "check_same_contract",
 ]
 
@@ -308,6 +308,37 @@ def check_channel_statistics(fn: Callable | None) -> CheckResult:
                    "Per channel (statistics over axis=(0, 1)): (x - style mean) / style std * content std + content mean.")
 
 
+def check_instance_norm(fn: Callable | None) -> CheckResult:
+    """Notebook 09: ``fn(x)`` for a batch of feature maps ``(batch, h, w, channels)`` normalises each
+    image's channels over its own positions, ``(x - mean) / sqrt(variance + 1e-5)`` (the network's
+    ``InstanceNormalization`` before its scale and offset)."""
+    if _unanswered(fn):
+        return _not_answered("write my_instance_norm(x) and pass the function itself.")
+    rng = np.random.default_rng(9)
+    x = (rng.normal(size=(2, 5, 6, 3)) * [1.0, 4.0, 0.5] + [0.0, 10.0, -3.0]).astype(np.float32)
+    x[1] *= 3.0  # the second image has its own statistics
+    got = _call(fn, "my_instance_norm still raises NotImplementedError.", x)
+    if isinstance(got, CheckResult):
+        return got
+    if got.shape != x.shape:
+        return _report(False, "", f"Return an array of the input's shape {x.shape}; yours has shape {got.shape}.")
+
+    def normalised(axes: tuple[int, ...], epsilon: float = 1e-5) -> np.ndarray:
+        mean, variance = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+        return (x - mean) / np.sqrt(variance + epsilon)
+
+    if np.allclose(got, normalised((0, 1, 2)), atol=1e-4):
+        return _report(False, "", "That is batch normalisation: the statistics mix the two images. Take the mean "
+                                  "and variance over each image's own positions, axis=(1, 2).")
+    if np.allclose(got, normalised((1, 2, 3)), atol=1e-4):
+        return _report(False, "", "Each channel needs its own statistics: average over the positions only, "
+                                  "axis=(1, 2), not over the channels too.")
+    return _report(bool(np.allclose(got, normalised((1, 2)), atol=1e-4)),
+                   "Each image's channels now have mean 0 and variance 1 over its positions, whatever the other "
+                   "images in the batch hold.",
+                   "Over axis=(1, 2) with keepdims=True: (x - mean) / np.sqrt(variance + 1e-5).")
+
+
 @dataclass(frozen=True)
 class Question:
     """A multiple-choice question.
@@ -334,6 +365,29 @@ class Question:
 
 
 QUESTIONS: dict[str, Question] = {
+    "fast-new-style": Question(
+        "You have the Great Wave network and want the crab in Kandinsky's Composition VIII in one pass. What do "
+        "you need?",
+        {"a": "Pass the Kandinsky painting to the Great Wave network together with the photo.",
+         "b": "A new network, trained on Composition VIII: the style is in the weights, and the network never sees a "
+              "style image.",
+         "c": "Only a larger style weight when painting."},
+        "b",
+        "The network's only input is the photo; the Gram matrices of one painting shaped its weights during training. "
+        "Another style means another training (arbitrary-style networks, such as AdaIN's, take the style as an input).",
+        {"a": "Look at the network's call: how many images does it take?",
+         "c": "When the network paints, no loss is computed at all. Where could a style weight act?"}),
+    "fast-held-out": Question(
+        "Why is each network judged on the crab and the castle?",
+        {"a": "They are the largest photos in media/.",
+         "b": "Optimisation works only on those two.",
+         "c": "They were kept out of training: a loss on photos the network never saw shows what it learned about "
+              "photos in general, not what it remembers of eight."},
+        "c",
+        "With eight training photos a network could fit them closely and fail elsewhere; held-out photos measure what "
+        "generalises.",
+        {"a": "Size does not decide it: the comparison resizes every photo to the same longest side.",
+         "b": "Optimisation paints any photo. What is special about these two for the network?"}),
     "content-layer": Question(
         "Why is the content taken from a deep layer (block5_conv2) rather than block1_conv1?",
         {"a": "Deep layers are faster to compute.",

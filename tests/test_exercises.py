@@ -200,3 +200,22 @@ def test_check_total_variation():
     assert not ex.check_total_variation(unnormalised)
     assert not ex.check_total_variation(lambda image: np.zeros(3))
     assert not ex.check_total_variation(None)
+
+
+def test_check_instance_norm_accepts_the_network_s_own_layer_and_names_the_usual_mistakes(capsys):
+    from nst_extended.transform_net import NetSpec, build_transform_net
+
+    net = build_transform_net(NetSpec(width=4, residual_blocks=1))
+    layer = type(net.down[0].norm)()  # a new InstanceNormalization of the network's: scale 1, offset 0
+    assert ex.check_instance_norm(lambda x: np.asarray(layer(x)))
+
+    def over(axes):
+        return lambda x: (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + 1e-5)
+
+    capsys.readouterr()
+    assert not ex.check_instance_norm(over((0, 1, 2)))
+    assert "batch normalisation" in capsys.readouterr().out
+    assert not ex.check_instance_norm(over((1, 2, 3)))
+    assert "own statistics" in capsys.readouterr().out
+    assert not ex.check_instance_norm(lambda x: x[0])
+    assert not ex.check_instance_norm(None)

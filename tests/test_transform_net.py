@@ -102,3 +102,12 @@ def test_a_corrupt_weights_file_is_refused(net, tmp_path):
     (tmp_path / "wave.json").write_text("{not json")
     with pytest.raises(ValueError, match="not JSON describing a network"):
         load_transform_net(path)
+
+
+def test_the_drawn_layer_table_is_the_network_s_convolutions():
+    from nst_extended.transform_net import layer_table
+
+    spec = NetSpec(width=8, residual_blocks=2)
+    kernels = [tuple(w.shape) for w in build_transform_net(spec).weights if len(w.shape) == 4]
+    assert [(kernel, kernel, channels) for _, kernel, channels, _ in layer_table(spec)] == [
+        (shape[0], shape[1], shape[3]) for shape in kernels]
