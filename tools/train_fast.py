@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, default=defaults.net.width,
                         help="channels of the network's first layer (default %(default)s; Johnson et al.: 32)")
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument("--content-weight", type=float, default=defaults.content_weight,
+                        help="weight of the content loss (default: the article's, %(default)g)")
     parser.add_argument("--tv-weight", type=float, default=defaults.tv_weight)
     parser.add_argument("--style-side", type=int, default=defaults.style_side,
                         help="the style's longest side for its Gram matrices, the size the network is judged at")
@@ -55,7 +57,7 @@ def settings_from(args: argparse.Namespace):
 
     defaults = TrainingSettings()
     return TrainingSettings(steps=args.steps, batch=args.batch, learning_rate=args.learning_rate,
-                            tv_weight=args.tv_weight, style_side=args.style_side, precision=args.precision,
+                            content_weight=args.content_weight, tv_weight=args.tv_weight, style_side=args.style_side, precision=args.precision,
                             seed=args.seed, checkpoint_every=args.checkpoint_every,
                             net=NetSpec(width=args.width, residual_blocks=defaults.net.residual_blocks),
                             augment=dataclasses.replace(defaults.augment, crop=args.crop))
