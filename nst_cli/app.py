@@ -505,7 +505,7 @@ def _run(args: argparse.Namespace) -> int:
         check_fast_options(args, UsageError)
         plan = make_plan(args)
         quiet_tensorflow_logs()
-        return run_fast(args, plan, _stem)
+        return run_fast(args, plan, _stem, _write_contact_sheet)
     plan = make_plan(args)
     stale_after = nst_batch.claim_timeout(args.claim_timeout)
     quiet_tensorflow_logs()

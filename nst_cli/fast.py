@@ -13,7 +13,6 @@ refused by name; ``--max-dim`` sets the size, by default the profile's.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import nst_cli.batch as nst_batch
@@ -47,17 +46,22 @@ def check_fast_options(args: argparse.Namespace, usage_error: type[Exception]) -
         raise usage_error(str(exc).replace("max_dim", "--max-dim")) from None
 
 
-def _style_thumbnail(about: dict, painting):
-    """The style image a network was trained on, for the contact sheet; its painting if that file is gone."""
+def _style_thumbnail(net, about: dict, first_photo):
+    """The style image a network was trained on, for the contact sheet; its painting of the first photo if that
+    file is gone."""
+    import nst_extended
     from nst_plumbing.config import MEDIA_DIR
     from nst_plumbing.images import read_image
 
     style = MEDIA_DIR / str(about.get("training", {}).get("style", ""))
-    return read_image(style, 256)[0] if style.is_file() and style.suffix else painting
+    return read_image(style, 256) if style.is_file() and style.suffix else nst_extended.paint_with(net, first_photo)
 
 
-def run_fast(args: argparse.Namespace, plan, stem) -> int:
+def run_fast(args: argparse.Namespace, plan, stem, write_contact_sheet) -> int:
     """Paints every pair of ``plan`` with its network; returns the exit code.
+
+    ``stem`` names an image or network; ``write_contact_sheet(args, plan, contents, styles)`` is the
+    command line's own, given the photos and each network's style image.
 
     Raises:
         FileNotFoundError, ValueError: A network or photo is missing or unreadable (before any painting).
@@ -77,14 +81,12 @@ def run_fast(args: argparse.Namespace, plan, stem) -> int:
           f"on {nst.device_name()}.")
     if plan.batch:
         print(f"{len(plan.pairs)} pairs: {len(plan.pairs) - len(todo)} already done (skipped), {len(todo)} to paint.")
-    paintings = {}
     for pair in todo:
         net, about = networks[pair.styles[0]]
         started = time.perf_counter()
         painting = nst_extended.paint_with(net, photos[pair.content])
         seconds = time.perf_counter() - started
         save_image(painting, pair.output, args.force)
-        paintings[pair.content, pair.styles[0]] = painting
         height, width = painting.shape[:2]
         print(f"Saved {pair.output} ({width}x{height}) | {stem(pair.content)} x {stem(pair.styles[0])} in "
               f"{seconds:.2f} s", flush=True)
@@ -94,22 +96,10 @@ def run_fast(args: argparse.Namespace, plan, stem) -> int:
                 "seconds": round(seconds, 3), "network": str(network_path(pair.styles[0])),
                 "device": nst.device_name(), "worker": nst_batch.worker_id()})
     if plan.batch:
-        _contact_sheet(args, plan, photos, networks, stem)
+        first_photo = photos[args.content[0]]
+        write_contact_sheet(args, plan, photos, {name: _style_thumbnail(net, about, first_photo)
+                                                 for name, (net, about) in networks.items()})
+        done = sum(pair.output.exists() for pair in plan.pairs)
+        print(f"Batch done: {done}/{len(plan.pairs)} pairs in {plan.output}; contact sheet "
+              f"{plan.output / CONTACT_SHEET}")
     return 0
-
-
-def _contact_sheet(args, plan, photos: dict, networks: dict, stem) -> None:
-    """The batch folder's contact sheet: photos down the side, the networks' styles along the top."""
-    from nst_plumbing.display import contact_sheet
-    from nst_plumbing.images import read_image, save_image
-
-    output_of = {(pair.content, pair.styles[0]): pair.output for pair in plan.pairs}
-    done = {(row, column): read_image(output_of[content, style])[0]
-            for row, content in enumerate(args.content) for column, style in enumerate(args.style)
-            if output_of[content, style].exists()}
-    first_painting = next(iter(done.values()))
-    styles = [(stem(style), _style_thumbnail(networks[style][1], first_painting)) for style in args.style]
-    sheet = contact_sheet([(stem(content), photos[content][0]) for content in args.content], styles, done)
-    save_image(sheet, plan.output / CONTACT_SHEET, force=True)
-    print(f"Batch done: {len(done)}/{len(plan.pairs)} pairs in {plan.output}; contact sheet "
-          f"{plan.output / CONTACT_SHEET}", file=sys.stdout)

@@ -99,13 +99,10 @@ def series_losses(model: tf.keras.Model, photo: np.ndarray, style: np.ndarray, i
     Raises:
         ValueError: ``image`` and ``photo`` differ in size.
     """
-    def processed(array: np.ndarray) -> np.ndarray:
-        batch = np.asarray(array, np.float32).reshape((1, *np.shape(array)[-3:]))
-        return tf.keras.applications.vgg19.preprocess_input(batch.copy())
-
     if np.shape(image)[-3:-1] != np.shape(photo)[-3:-1]:
         raise ValueError(f"the painting is {np.shape(image)[-3:-1]} but the photo {np.shape(photo)[-3:-1]}; "
                          "score a painting at its photo's size")
+    processed = nst.load_and_process_img  # arrays keep their size
     targets = compute_targets(model, processed(photo), processed(style))
     _, terms = total_loss(model, tf.constant(processed(image)), LossWeights.of(STYLE_WEIGHT, CONTENT_WEIGHT, tv_weight),
                           targets)

@@ -222,10 +222,11 @@ def train(style_image: ImageSource, settings: TrainingSettings = TrainingSetting
     precision = resolve_precision(settings.precision)  # the batch is large enough for bfloat16 to pay
     model = model or nst.get_model(verbose=False, precision=precision)
     pictures = load_photos(photos)
-    grams = style_grams(model, style_image, settings.style_side)
+    style = as_batch(style_image, settings.style_side)  # read once: for the targets and the fingerprint
+    grams = style_grams(model, style, settings.style_side)
     style_name = style_name or (Path(style_image).name if not isinstance(style_image, np.ndarray) else "array")
     fingerprint = {"settings": settings.what_decides_the_weights(), "photos": photo_digest(pictures),
-                   "style": photo_digest([as_batch(style_image, settings.style_side)[0].astype(np.uint8)])}
+                   "style": photo_digest([style[0].astype(np.uint8)])}
     tf.keras.utils.set_random_seed(settings.seed)
     net = build_transform_net(settings.net)
     optimizer = tf.keras.optimizers.Adam(settings.learning_rate)

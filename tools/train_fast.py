@@ -53,14 +53,14 @@ def settings_from(args: argparse.Namespace):
     import dataclasses
 
     from nst_extended.training import TrainingSettings
-    from nst_extended.transform_net import NetSpec
 
     defaults = TrainingSettings()
-    return TrainingSettings(steps=args.steps, batch=args.batch, learning_rate=args.learning_rate,
-                            content_weight=args.content_weight, tv_weight=args.tv_weight, style_side=args.style_side, precision=args.precision,
-                            seed=args.seed, checkpoint_every=args.checkpoint_every,
-                            net=NetSpec(width=args.width, residual_blocks=defaults.net.residual_blocks),
-                            augment=dataclasses.replace(defaults.augment, crop=args.crop))
+    return dataclasses.replace(defaults, steps=args.steps, batch=args.batch, learning_rate=args.learning_rate,
+                               content_weight=args.content_weight, tv_weight=args.tv_weight,
+                               style_side=args.style_side, precision=args.precision, seed=args.seed,
+                               checkpoint_every=args.checkpoint_every,
+                               net=dataclasses.replace(defaults.net, width=args.width),
+                               augment=dataclasses.replace(defaults.augment, crop=args.crop))
 
 
 def main(argv: list[str] | None = None) -> int:
