@@ -171,17 +171,17 @@ def _opened_on_colab(path: Path, published, on_colab) -> nbformat.NotebookNode:
     """The notebook as Colab opens it: a file of its own, its setup cell fetching the published repository."""
     opened = on_colab.content.parent / path.name
     shutil.copy(path, opened)
-    tool.sync(opened, published.url, with_badge=False)
+    tool.sync(opened, published.url, with_badge=False, path_in_repo=tool.notebook_path_in_repo(path))
     nb = nbformat.read(opened, as_version=4)
     setup = [cell for cell in nb.cells if _is_setup(cell)]
     assert setup and all(published.url in cell.source for cell in setup)
     return nb
 
 
-def _check_the_clone_served(probe: dict, on_colab) -> None:
+def _check_the_clone_served(probe: dict, on_colab, folder: str = "notebooks") -> None:
     assert probe["colab"] is True
     assert Path(probe["helpers"]) == on_colab.clone / "nst_helpers.py", "the series must come from the clone"
-    assert Path(probe["cwd"]) == on_colab.clone / "notebooks"
+    assert Path(probe["cwd"]) == on_colab.clone / folder, "the notebook's own folder, where its relative links lead"
     assert (on_colab.clone / ".git" / "shallow").is_file(), "a shallow clone"
     strays = {name: file for name, file in probe["modules"].items()
               if file is not None and on_colab.clone not in Path(file).parents}
@@ -199,7 +199,7 @@ def test_notebook_setup_works_on_a_fresh_colab_runtime(path, published, on_colab
     _execute(nb, on_colab.content)
 
     probe = _probe(nb)
-    _check_the_clone_served(probe, on_colab)
+    _check_the_clone_served(probe, on_colab, tool.notebook_path_in_repo(path).rsplit("/", 1)[0])
     imported = {statement.split()[1].split(".")[0] for statement in imports}
     assert imported <= {name.split(".")[0] for name in probe["modules"]}
     assert _calls(on_colab.log) == []

@@ -12,19 +12,21 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebooks as tool  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-SERIES = tool.series_notebooks()  # the numbered notebooks and teaching/solutions.ipynb
+SERIES = tool.series_notebooks()  # the numbered notebooks and teaching/solutions.ipynb, then the Korean edition's
+KOREAN = sorted((ROOT / "ko" / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "ko" / "teaching").glob("*.ipynb"))
 
 
-def test_series_includes_the_solutions():
-    assert SERIES == NOTEBOOKS + [ROOT / "teaching" / "solutions.ipynb"]
+def test_series_includes_the_solutions_and_the_korean_edition():
+    assert KOREAN, "the Korean edition's notebooks"
+    assert SERIES == NOTEBOOKS + [ROOT / "teaching" / "solutions.ipynb"] + KOREAN
 
 
-@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SERIES, ids=tool.notebook_path_in_repo)
 def test_form(path):
     assert tool.problems(path) == []
 
 
-@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SERIES, ids=tool.notebook_path_in_repo)
 def test_committed_outputs_come_from_one_clean_run(path):
     nb = json.loads(path.read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
@@ -65,7 +67,7 @@ def test_sync_restores_badge_and_setup_cell_exactly(tmp_path):
 MARKDOWN_LINK = re.compile(r"\]\((?!https?://|#|mailto:)([^)\s]+)\)")
 
 
-@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SERIES, ids=tool.notebook_path_in_repo)
 def test_relative_links_resolve_inside_jupyters_root(path):
     """Jupyter started as the README says (in the repository's root) serves every linked file."""
     nb = json.loads(path.read_text())
@@ -167,10 +169,12 @@ def _markdown_before(cells: list[dict], index: int) -> str:
     return " ".join(" ".join(texts).split())
 
 
-@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SERIES, ids=tool.notebook_path_in_repo)
 def test_multiple_choice_questions_are_written_where_the_reader_sees_them(path):
     from nst_plumbing.exercises import QUESTIONS
 
+    if tool.language(tool.notebook_path_in_repo(path)) != "en":
+        pytest.skip("a translation asks its source's questions in its own words (tests/test_translation.py)")
     cells = json.loads(path.read_text())["cells"]
     asked = 0
     for index, cell in enumerate(cells):

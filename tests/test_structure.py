@@ -33,7 +33,8 @@ def _project_files() -> list[Path]:
     files = [Path("nst_helpers.py")]
     for package in PACKAGES:
         files += [path.relative_to(ROOT) for path in (ROOT / package).rglob("*.py") if "__pycache__" not in path.parts]
-    files += [path.relative_to(ROOT) for path in (ROOT / "tools").glob("*.py")]
+    files += [path.relative_to(ROOT) for path in (ROOT / "tools").rglob("*.py")
+              if "__pycache__" not in path.parts and "_scratch" not in path.parts]
     return sorted(files)
 
 

@@ -42,6 +42,8 @@ STEP_TIMES_FILE = TEACHING / "step_times.json"
 KIT = TEACHING / "README.md"
 QUICKSTART = TEACHING / "quickstart.md"
 README = ROOT / "README.md"
+README_KO = ROOT / "README.ko.md"
+KOREAN = "ko"  # the Korean edition's folder: its documents get the table and figures in Korean
 TABLE_START, TABLE_END = "<!-- kit-times:start -->", "<!-- kit-times:end -->"
 EMULATED_ISA = "AVX2"
 # A notebook whose cells without an estimate line took at least this long each, and together over
@@ -180,21 +182,48 @@ def notebook_row(notebook: str, record: dict, estimates: dict[str, list[Estimate
                {index: len(found) for index, found in estimates.items() if index in cells})
 
 
-def format_duration(seconds: float) -> str:
-    """``'9 s'``, ``'3.5 min (199 s)'``: a table cell."""
+# The table's and the figures' words in each language of the series.
+WORDS = {
+    "en": {"s": "{:.0f} s", "min": "{:.1f} min", "about": "about {}", "about_s": "about {} s", "about_min": "about {} min",
+           "at_least": "at least ", "not_measured": "not measured", "all": "all of them",
+           "head": "| notebook | `cpu` profile, measured on {cpus}, {when} | float32 (derived): the same CPU without AMX | GPU |",
+           "loaded": ", load average {before:g} before and {after:g} after",
+           "note": ("**float32 (derived)**: the measured run, with each cell that printed an estimate rescaled by the time "
+                    "of one float32 evaluation with oneDNN limited to {isa} over one in the precision it printed, at its "
+                    "size (`python tools/kit_times.py measure` on {cpu}, {date}{loaded}); other cells as measured "
+                    "(\"at least\": long cells without an estimate). **GPU**: not measured (no GPU with TensorFlow at "
+                    "hand)."),
+           "dates": "{} to {}"},
+    "ko": {"s": "{:.0f}초", "min": "{:.1f}분", "about": "약 {}", "about_s": "약 {}초", "about_min": "약 {}분",
+           "at_least": "최소 ", "not_measured": "측정하지 않음", "all": "전체",
+           "head": "| 노트북 | `cpu` 프로필, {cpus}에서 측정, {when} | float32 (추정): AMX가 없는 같은 CPU | GPU |",
+           "loaded": ", 측정 전 load average {before:g}, 측정 후 {after:g}",
+           "note": ("**float32 (추정)**: 측정한 실행에서, 예상 시간을 출력한 셀마다 그 크기에서 oneDNN을 {isa}로 제한한 "
+                    "float32 평가 한 번의 시간을 그 셀이 출력한 정밀도의 평가 한 번의 시간으로 나눈 비율을 곱했습니다"
+                    "({cpu}에서 `python tools/kit_times.py measure`, {date}{loaded}). 다른 셀은 측정한 그대로입니다"
+                    "(\"최소\": 예상 시간을 출력하지 않은 긴 셀이 있음). 시간은 영어 노트북을 실행해 잰 것이며, 한국어 노트북은 "
+                    "같은 코드를 실행합니다. **GPU**: 측정하지 않았습니다(TensorFlow가 있는 GPU가 없음)."),
+           "dates": "{}~{}"},
+}
+
+
+def format_duration(seconds: float, language: str = "en") -> str:
+    """``'9 s'``, ``'3.5 min (199 s)'`` (in Korean ``'9초'``, ``'3.5분 (199초)'``): a table cell."""
+    words = WORDS[language]
     if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.1f} min ({seconds:.0f} s)"
+        return words["s"].format(seconds)
+    return f"{words['min'].format(seconds / 60)} ({words['s'].format(seconds)})"
 
 
-def coarse(seconds: float) -> str:
-    """``'about 10 s'``, ``'about 3.5 min'``: a figure for prose, rounded as a teacher plans."""
+def coarse(seconds: float, language: str = "en") -> str:
+    """``'about 10 s'``, ``'about 3.5 min'`` (``'약 10초'``): a figure for prose, rounded as a teacher plans."""
+    words = WORDS[language]
     if seconds < 20:
-        return f"about {max(1, round(seconds))} s"
+        return words["about_s"].format(max(1, round(seconds)))
     if seconds < 90:
-        return f"about {round(seconds / 5) * 5} s"
+        return words["about_s"].format(round(seconds / 5) * 5)
     minutes = seconds / 60
-    return f"about {round(minutes * 2) / 2:g} min" if minutes < 10 else f"about {round(minutes)} min"
+    return words["about_min"].format(f"{round(minutes * 2) / 2:g}" if minutes < 10 else round(minutes))
 
 
 def load_inputs() -> tuple[dict, dict]:
@@ -215,8 +244,20 @@ def load_inputs() -> tuple[dict, dict]:
 def rows(cell_times: dict, steps: dict, root: Path = ROOT) -> list[Row]:
     """The table's rows: every notebook of the cpu run, in order."""
     return [notebook_row(name, record, notebook_estimates(root / name), steps)
-            for name, record in sorted(cell_times.items(), key=lambda item: (item[0].startswith("teaching"), item[0]))
+            for name, record in sorted(_english(cell_times).items(), key=lambda item: (item[0].startswith("teaching"), item[0]))
             if record.get("profile") == "cpu"]
+
+
+def _english(cell_times: dict) -> dict:
+    """The English notebooks' runs: the table's source (a translation runs the same code)."""
+    return {name: record for name, record in cell_times.items() if not name.startswith(f"{KOREAN}/")}
+
+
+def language_of(path: Path) -> str:
+    """``"ko"`` for a document of the Korean edition (``README.ko.md``, ``ko/...``), else ``"en"``."""
+    path = Path(path).resolve()
+    parts = path.relative_to(ROOT).parts if path.is_relative_to(ROOT) else path.parts
+    return "ko" if path.name.endswith(".ko.md") or KOREAN in parts else "en"
 
 
 def _label(notebook: str) -> str:
@@ -224,36 +265,36 @@ def _label(notebook: str) -> str:
     return f"`{notebook}`" if notebook.startswith("teaching") else stem.replace("_", " ", 1).replace("_", " ")
 
 
-def render_table(table_rows: list[Row], cell_times: dict, steps: dict, link_prefix: str = "") -> str:
+def _link_target(notebook: str, language: str) -> str:
+    """A notebook's path for a table in ``language``: its translation where one exists."""
+    translated = f"{KOREAN}/{notebook}"
+    return translated if language == "ko" and (ROOT / translated).is_file() else notebook
+
+
+def render_table(table_rows: list[Row], cell_times: dict, steps: dict, link_prefix: str = "",
+                 language: str = "en") -> str:
     """The markdown table with its header lines: each column's CPU named, "float32 (derived)" said in one line."""
-    cpus = sorted({record["cpu"] for record in cell_times.values() if record.get("profile") == "cpu"})
-    dates = sorted({record.get("date", "") for record in cell_times.values() if record.get("profile") == "cpu"})
-    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    words, runs = WORDS[language], [r for r in _english(cell_times).values() if r.get("profile") == "cpu"]
+    cpus = sorted({record["cpu"] for record in runs})
+    dates = sorted({record.get("date", "") for record in runs})
+    when = dates[0] if len(dates) == 1 else words["dates"].format(dates[0], dates[-1])
     before, after = steps.get("load_average_before"), steps.get("load_average_after")
-    loaded = f", load average {before[0]:g} before and {after[0]:g} after" if before and after else ""
-    lines = [
-        f"| notebook | `cpu` profile, measured on {' and '.join(cpus)}, {when} | float32 (derived): the same CPU "
-        f"without AMX | GPU |",
-        "|---|---|---|---|"]
-    notes = [
-        "",
-        f"**float32 (derived)**: the measured run, with each cell that printed an estimate rescaled by the time of one "
-        f"float32 evaluation with oneDNN limited to {EMULATED_ISA} over one in the precision it printed, at its size "
-        f"(`python tools/kit_times.py measure` on {steps['cpu']}, {steps['date']}{loaded}); other cells as measured "
-        "(\"at least\": long cells without an estimate). **GPU**: not measured (no GPU with TensorFlow at hand)."]
+    loaded = words["loaded"].format(before=before[0], after=after[0]) if before and after else ""
+    lines = [words["head"].format(cpus=" and ".join(cpus), when=when), "|---|---|---|---|"]
+    notes = ["", words["note"].format(isa=EMULATED_ISA, cpu=steps["cpu"], date=steps["date"], loaded=loaded)]
     for row in table_rows:
-        derived = ("at least " if row.lower_bound else "") + format_duration(row.derived)
-        link = f"[{_label(row.notebook)}]({link_prefix}{row.notebook})"
-        lines.append(f"| {link} | {format_duration(row.measured)} | {derived} | not measured |")
+        derived = (words["at_least"] if row.lower_bound else "") + format_duration(row.derived, language)
+        link = f"[{_label(row.notebook)}]({link_prefix}{_link_target(row.notebook, language)})"
+        lines.append(f"| {link} | {format_duration(row.measured, language)} | {derived} | {words['not_measured']} |")
     total_measured = sum(row.measured for row in table_rows)
     total_derived = sum(row.derived for row in table_rows)
-    floor = "at least " if any(row.lower_bound for row in table_rows) else ""
-    lines.append(f"| all of them | {format_duration(total_measured)} | {floor}{format_duration(total_derived)} "
-                 "| not measured |")
+    floor = words["at_least"] if any(row.lower_bound for row in table_rows) else ""
+    lines.append(f"| {words['all']} | {format_duration(total_measured, language)} | "
+                 f"{floor}{format_duration(total_derived, language)} | {words['not_measured']} |")
     return "\n".join(lines + notes)
 
 
-def inline_figure(table_rows: list[Row], notebook: str, what: str, column: str) -> str:
+def inline_figure(table_rows: list[Row], notebook: str, what: str, column: str, language: str = "en") -> str:
     """One inline figure of the kit: a notebook's ``total``, ``longest`` cell, the ``rest`` (cells
     that printed no estimate) or ``each`` (the median time per estimate line), measured or derived.
 
@@ -274,31 +315,40 @@ def inline_figure(table_rows: list[Row], notebook: str, what: str, column: str) 
     else:
         per_line = [cells[index] / count for index, count in row.estimated.items()]
         seconds = statistics.median(per_line) if per_line else 0.0
-    return coarse(seconds)
+    return coarse(seconds, language)
 
 
-def fill(text: str, table: str, table_rows: list[Row]) -> str:
+def fill(text: str, table: str, table_rows: list[Row], language: str = "en") -> str:
     """``text`` with the table between the markers (if it has them) and every inline figure filled."""
     if TABLE_START in text:
         head, rest = text.split(TABLE_START, 1)
         _, tail = rest.split(TABLE_END, 1)
         text = f"{head}{TABLE_START}\n{table}\n{TABLE_END}{tail}"
     return INLINE.sub(lambda match: (f"<!-- kt {match['notebook']} {match['what']} {match['column']} -->"
-                                     f"{inline_figure(table_rows, match['notebook'], match['what'], match['column'])}"
+                                     f"{inline_figure(table_rows, match['notebook'], match['what'], match['column'], language)}"
                                      "<!-- /kt -->"), text)
 
 
 def documents() -> dict[Path, str]:
     """Each file the tables go into, with the prefix its links to the notebooks need."""
-    return {KIT: "../", QUICKSTART: "../", README: ""}
+    found = {KIT: "../", QUICKSTART: "../", README: ""}
+    if README_KO.is_file():
+        found[README_KO] = ""
+    return found
 
 
 def expected_texts() -> dict[Path, str]:
     """What the kit and the README should say, computed from the committed JSON files."""
     cell_times, steps = load_inputs()
     table_rows = rows(cell_times, steps)
-    return {path: fill(path.read_text(encoding="utf-8"), render_table(table_rows, cell_times, steps, prefix),
-                       table_rows) for path, prefix in documents().items()}
+    return {path: filled(path.read_text(encoding="utf-8"), path, prefix, cell_times, steps, table_rows)
+            for path, prefix in documents().items()}
+
+
+def filled(text: str, path: Path, prefix: str, cell_times: dict, steps: dict, table_rows: list[Row]) -> str:
+    """``text``, the document at ``path``, with the table and figures in its language."""
+    language = language_of(path)
+    return fill(text, render_table(table_rows, cell_times, steps, prefix, language), table_rows, language)
 
 
 def load_average() -> list[float] | None:

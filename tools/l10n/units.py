@@ -1,0 +1,124 @@
+"""What in an English document is translated: its units (markdown blocks and cells), and what is copied as it is."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from l10n.code_equivalence import has_words
+
+# The Colab badge is rebuilt for each notebook's own path, so translations hold a placeholder.
+BADGE_TOKEN = "{{colab_badge}}"
+_BADGE = re.compile(r'<a href="https://colab\.research\.google\.com/github/[^"]+"[^>]*><img [^>]*colab-badge\.svg[^>]*/?></a>')
+# Figures that tools/kit_times.py writes into the kit: the words around them are translated, the
+# figures are written by the tool into each language.
+_INLINE_FIGURE = re.compile(r"(<!-- kt [^>]*-->).*?(<!-- /kt -->)")
+TABLE_START, TABLE_END = "<!-- kit-times:start -->", "<!-- kit-times:end -->"
+SETUP_MARKER = "#@title Setup"
+# The README's line that links its other languages: written by the build for each language.
+LANGUAGES_MARKER = "<!-- languages -->"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of English to translate: its text (the catalog's msgid), where it is, and its kind."""
+
+    text: str
+    where: str
+    kind: str  # "markdown" or "code"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One piece of a document in order: a unit to translate, or text copied as it is."""
+
+    kind: str  # "markdown", "code", "verbatim", "generated" (filled by a tool), "setup" (the shared cell),
+    # "languages" (the README's links to its other languages)
+    text: str
+    where: str
+
+    @property
+    def unit(self) -> Unit | None:
+        return Unit(self.text, self.where, self.kind) if self.kind in ("markdown", "code") else None
+
+
+def unit_text(markdown: str) -> str:
+    """A markdown text as a catalog holds it: badge replaced by its placeholder, kit figures emptied."""
+    return _INLINE_FIGURE.sub(r"\1\2", _BADGE.sub(BADGE_TOKEN, markdown)).strip("\n")
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def cell_segments(cell: dict, index: int, before_setup: bool = False) -> Segment:
+    """A notebook cell as a segment: markdown is translated, code only if it has words for people;
+    the shared setup cell and its introduction are written by tools/notebooks.py in each language."""
+    source = _source(cell)
+    where = f"cell-{index}"
+    if before_setup and cell["cell_type"] == "markdown" and source.startswith("## "):
+        return Segment("setup", source, where)
+    if cell["cell_type"] == "markdown":
+        return Segment("markdown", unit_text(source), where)
+    if source.startswith(SETUP_MARKER):
+        return Segment("setup", source, where)
+    if cell["cell_type"] == "code" and has_words(source):
+        return Segment("code", source, where)
+    return Segment("verbatim", source, where)
+
+
+def notebook_segments(path: Path) -> list[Segment]:
+    """A notebook's cells as segments, in order."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    setup = {index for index, cell in enumerate(cells) if cell["cell_type"] == "code"
+             and _source(cell).startswith(SETUP_MARKER)}
+    return [cell_segments(cell, index, index + 1 in setup) for index, cell in enumerate(cells)]
+
+
+def _blocks(text: str) -> list[tuple[str, int]]:
+    """Markdown split into blocks at blank lines, a fenced code block or the kit's table kept whole,
+    each with its first line's number."""
+    blocks, current, start, fence = [], [], 1, None
+    in_table = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not current:
+            start = number
+        if fence is None and not in_table and not stripped:
+            if current:
+                blocks.append(("\n".join(current), start))
+                current = []
+            continue
+        current.append(line)
+        if stripped.startswith(TABLE_START):
+            in_table = True
+        if in_table and stripped.startswith(TABLE_END):
+            in_table = False
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3] if fence is None else (None if stripped.startswith(fence) else fence)
+    if current:
+        blocks.append(("\n".join(current), start))
+    return blocks
+
+
+def markdown_segments(path: Path) -> list[Segment]:
+    """A markdown document as segments: fenced code and the kit's table copied, every other block translated."""
+    segments = []
+    for block, line in _blocks(Path(path).read_text(encoding="utf-8")):
+        where = f"line-{line}"
+        if block.lstrip().startswith(("```", "~~~")):
+            segments.append(Segment("verbatim", block, where))
+        elif block.startswith(LANGUAGES_MARKER):
+            segments.append(Segment("languages", block, where))
+        elif block.startswith(TABLE_START):
+            segments.append(Segment("generated", f"{TABLE_START}\n{TABLE_END}", where))
+        else:
+            segments.append(Segment("markdown", unit_text(block), where))
+    return segments
+
+
+def segments(path: Path) -> list[Segment]:
+    """The segments of a notebook or a markdown document."""
+    return notebook_segments(path) if str(path).endswith(".ipynb") else markdown_segments(path)
