@@ -45,6 +45,7 @@ _MODULES = {
     "build_transform_net": "nst_extended.transform_net",
     "save_transform_net": "nst_extended.net_files",
     "load_transform_net": "nst_extended.net_files",
+    "FAST_CONTENT_WEIGHT": "nst_extended.training",
     "TrainingSettings": "nst_extended.training",
     "TrainingProgress": "nst_extended.training",
     "train": "nst_extended.training",

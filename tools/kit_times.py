@@ -184,7 +184,7 @@ def notebook_row(notebook: str, record: dict, estimates: dict[str, list[Estimate
 
 # The table's and the figures' words in each language of the series.
 WORDS = {
-    "en": {"s": "{:.0f} s", "min": "{:.1f} min", "about": "about {}", "about_s": "about {} s", "about_min": "about {} min",
+    "en": {"s": "{:.0f} s", "min": "{:.1f} min", "about_s": "about {} s", "about_min": "about {} min",
            "at_least": "at least ", "not_measured": "not measured", "all": "all of them",
            "head": "| notebook | `cpu` profile, measured on {cpus}, {when} | float32 (derived): the same CPU without AMX | GPU |",
            "loaded": ", load average {before:g} before and {after:g} after",
@@ -194,7 +194,7 @@ WORDS = {
                     "(\"at least\": long cells without an estimate). **GPU**: not measured (no GPU with TensorFlow at "
                     "hand)."),
            "dates": "{} to {}"},
-    "ko": {"s": "{:.0f}초", "min": "{:.1f}분", "about": "약 {}", "about_s": "약 {}초", "about_min": "약 {}분",
+    "ko": {"s": "{:.0f}초", "min": "{:.1f}분", "about_s": "약 {}초", "about_min": "약 {}분",
            "at_least": "최소 ", "not_measured": "측정하지 않음", "all": "전체",
            "head": "| 노트북 | `cpu` 프로필, {cpus}에서 측정, {when} | float32 (추정): AMX가 없는 같은 CPU | GPU |",
            "loaded": ", 측정 전 load average {before:g}, 측정 후 {after:g}",

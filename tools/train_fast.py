@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="channels of the network's first layer (default %(default)s; Johnson et al.: 32)")
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument("--content-weight", type=float, default=defaults.content_weight,
-                        help="weight of the content loss (default: the article's, %(default)g)")
+                        help="weight of the content loss (default %(default)g: 50 times the article's, "
+                             "so that the network keeps the photo)")
     parser.add_argument("--tv-weight", type=float, default=defaults.tv_weight)
     parser.add_argument("--style-side", type=int, default=defaults.style_side,
                         help="the style's longest side for its Gram matrices, the size the network is judged at")
