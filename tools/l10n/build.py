@@ -10,7 +10,7 @@ from pathlib import Path
 
 from l10n import catalog, documents
 from l10n.documents import Document
-from l10n.units import BADGE_TOKEN, LANGUAGES_MARKER, Segment, segments
+from l10n.units import BADGE_TOKEN, LANGUAGES_MARKER, Segment, cell_source, segments
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _MARKDOWN_LINK = re.compile(r"(\]\()([^)\s]+)(\))")
@@ -59,11 +59,9 @@ def translation(entries: dict, segment: Segment, contexts: dict[str, str | None]
 
 
 def _contexts(doc_segments: list[Segment]) -> dict[str, str | None]:
-    counts: dict[str, int] = {}
-    for segment in doc_segments:
-        if segment.unit:
-            counts[segment.text] = counts.get(segment.text, 0) + 1
-    return {s.where: (s.where if counts.get(s.text, 0) > 1 else None) for s in doc_segments if s.unit}
+    """Each unit's msgctxt by its place, as the catalog gives it (``catalog.contexts``)."""
+    units = [segment.unit for segment in doc_segments if segment.unit]
+    return dict(zip((unit.where for unit in units), catalog.contexts(units)))
 
 
 def markdown_text(document: Document, root: Path = documents.ROOT) -> str:
@@ -106,7 +104,8 @@ def notebook(document: Document, root: Path = documents.ROOT) -> dict:
     entries, contexts = catalog.translations(catalog.load(root / document.catalog)), _contexts(doc_segments)
     badge = notebook_tool.badge(document.korean)
     korean_path = root / document.korean
-    previous = json.loads(korean_path.read_text(encoding="utf-8"))["cells"] if korean_path.is_file() else []
+    committed = json.loads(korean_path.read_text(encoding="utf-8")) if korean_path.is_file() else None
+    previous = committed["cells"] if committed else []
     cells = []
     for index, (cell, segment) in enumerate(zip(english["cells"], doc_segments)):
         built = copy.deepcopy(cell)
@@ -124,12 +123,12 @@ def notebook(document: Document, root: Path = documents.ROOT) -> dict:
         built["source"] = source
         if cell["cell_type"] == "code":
             old = previous[index] if index < len(previous) else None
-            same = old is not None and old["cell_type"] == "code" and "".join(old["source"]) == source
+            same = old is not None and old["cell_type"] == "code" and cell_source(old) == source
             built["outputs"] = old["outputs"] if same else []
             built["execution_count"] = old["execution_count"] if same else None
         cells.append(built)
     metadata = {key: value for key, value in english["metadata"].items() if key != "widgets"}
-    widgets = json.loads(korean_path.read_text(encoding="utf-8"))["metadata"].get("widgets") if previous else None
+    widgets = committed["metadata"].get("widgets") if committed else None
     if widgets:  # the widget state of the Korean notebook's own run
         metadata["widgets"] = widgets
     return {**english, "metadata": metadata, "cells": cells}

@@ -26,7 +26,7 @@ def load(path: Path) -> polib.POFile:
     return catalog
 
 
-def _context(units: list[Unit]) -> list[str | None]:
+def contexts(units: list[Unit]) -> list[str | None]:
     """msgctxt for each unit: none for a text met once, its place for a text met more than once."""
     counts: dict[str, int] = {}
     for unit in units:
@@ -61,12 +61,12 @@ def updated(old: polib.POFile, units: list[Unit], source: str) -> polib.POFile:
     gets an empty translation. Units no longer in the English are dropped (git keeps them).
     """
     by_key = {(entry.msgctxt, entry.msgid): entry for entry in old if not entry.obsolete}
-    contexts = _context(units)
+    unit_contexts = contexts(units)
     unmatched = [entry for key, entry in by_key.items()
-                 if not any((context, unit.text) == key for unit, context in zip(units, contexts))]
+                 if not any((context, unit.text) == key for unit, context in zip(units, unit_contexts))]
     catalog = polib.POFile(wrapwidth=0)
     catalog.metadata = dict(old.metadata or METADATA)
-    for unit, context in zip(units, contexts):
+    for unit, context in zip(units, unit_contexts):
         entry = polib.POEntry(msgid=unit.text, msgstr="", msgctxt=context, comment=unit.kind,
                               occurrences=[(source, unit.where.rsplit("-", 1)[-1])])  # "#: notebooks/01_....ipynb:3"
         kept = by_key.get((context, unit.text))

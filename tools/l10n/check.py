@@ -7,7 +7,7 @@ from pathlib import Path
 
 from l10n import build, catalog, documents, glossary
 from l10n.code_equivalence import comments, normalised, prose_strings
-from l10n.units import segments
+from l10n.units import cell_source, segments
 
 UPDATE = "run `python tools/l10n/translate.py update`, translate the entries it marks in {catalog}, then `build`"
 BUILD = "run `python tools/l10n/translate.py build`"
@@ -77,8 +77,7 @@ def catalog_problems(document: documents.Document, root: Path) -> list[str]:
 
 
 def _sources(notebook: dict) -> list[tuple[str, str]]:
-    return [(cell["cell_type"], "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
-            for cell in notebook["cells"]]
+    return [(cell["cell_type"], cell_source(cell)) for cell in notebook["cells"]]
 
 
 def build_problems(document: documents.Document, root: Path) -> list[str]:
@@ -96,7 +95,7 @@ def build_problems(document: documents.Document, root: Path) -> list[str]:
         return [f"{document.korean}: cells {cells} differ from the build; {BUILD}, then "
                 f"`python tools/notebooks.py run --profile cpu {document.korean}`"]
     unrun = [str(i) for i, cell in enumerate(committed["cells"])
-             if cell["cell_type"] == "code" and "".join(cell["source"]).strip() and cell.get("execution_count") is None]
+             if cell["cell_type"] == "code" and cell_source(cell).strip() and cell.get("execution_count") is None]
     if unrun:
         return [f"{document.korean}: cells {', '.join(unrun)} have not been executed; run "
                 f"`python tools/notebooks.py run --profile cpu {document.korean}`"]

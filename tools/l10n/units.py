@@ -7,16 +7,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit_times import INLINE, TABLE_END, TABLE_START
 from l10n.code_equivalence import has_words
+from notebooks import SETUP_MARKER
 
 # The Colab badge is rebuilt for each notebook's own path, so translations hold a placeholder.
 BADGE_TOKEN = "{{colab_badge}}"
 _BADGE = re.compile(r'<a href="https://colab\.research\.google\.com/github/[^"]+"[^>]*><img [^>]*colab-badge\.svg[^>]*/?></a>')
-# Figures that tools/kit_times.py writes into the kit: the words around them are translated, the
-# figures are written by the tool into each language.
-_INLINE_FIGURE = re.compile(r"(<!-- kt [^>]*-->).*?(<!-- /kt -->)")
-TABLE_START, TABLE_END = "<!-- kit-times:start -->", "<!-- kit-times:end -->"
-SETUP_MARKER = "#@title Setup"
 # The README's line that links its other languages: written by the build for each language.
 LANGUAGES_MARKER = "<!-- languages -->"
 
@@ -45,18 +42,22 @@ class Segment:
 
 
 def unit_text(markdown: str) -> str:
-    """A markdown text as a catalog holds it: badge replaced by its placeholder, kit figures emptied."""
-    return _INLINE_FIGURE.sub(r"\1\2", _BADGE.sub(BADGE_TOKEN, markdown)).strip("\n")
+    """A markdown text as a catalog holds it: badge replaced by its placeholder, and the kit's figures
+    emptied (tools/kit_times.py writes them into each language)."""
+    emptied = INLINE.sub(lambda match: f"<!-- kt {match['notebook']} {match['what']} {match['column']} --><!-- /kt -->",
+                         _BADGE.sub(BADGE_TOKEN, markdown))
+    return emptied.strip("\n")
 
 
-def _source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A notebook cell's source as one string (the JSON may hold it as a list of lines)."""
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
-def cell_segments(cell: dict, index: int, before_setup: bool = False) -> Segment:
+def cell_segment(cell: dict, index: int, before_setup: bool = False) -> Segment:
     """A notebook cell as a segment: markdown is translated, code only if it has words for people;
     the shared setup cell and its introduction are written by tools/notebooks.py in each language."""
-    source = _source(cell)
+    source = cell_source(cell)
     where = f"cell-{index}"
     if before_setup and cell["cell_type"] == "markdown" and source.startswith("## "):
         return Segment("setup", source, where)
@@ -73,8 +74,8 @@ def notebook_segments(path: Path) -> list[Segment]:
     """A notebook's cells as segments, in order."""
     cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
     setup = {index for index, cell in enumerate(cells) if cell["cell_type"] == "code"
-             and _source(cell).startswith(SETUP_MARKER)}
-    return [cell_segments(cell, index, index + 1 in setup) for index, cell in enumerate(cells)]
+             and cell_source(cell).startswith(SETUP_MARKER)}
+    return [cell_segment(cell, index, index + 1 in setup) for index, cell in enumerate(cells)]
 
 
 def _blocks(text: str) -> list[tuple[str, int]]:
