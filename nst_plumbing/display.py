@@ -14,6 +14,7 @@ from typing import Protocol, Sequence
 import numpy as np
 from PIL import Image
 
+from nst_plumbing import fonts
 from nst_plumbing.images import ImageSource, as_batch
 
 __all__ = ["LossHistory", "to_uint8", "imshow", "show_results", "plot_history", "jpeg_image", "LiveProgress", "save_gif",
@@ -194,12 +195,25 @@ def _fitted(image: np.ndarray, width: int, height: int) -> Image.Image:
                           Image.Resampling.LANCZOS)
 
 
+def _has_hangul(text: str) -> bool:
+    return any("\uac00" <= character <= "\ud7a3" or "\u1100" <= character <= "\u11ff" for character in text)
+
+
+def _label_font(label: str, size: int):
+    """Pillow's default font for a label, or NanumGothic when the label has Hangul: the default
+    font has none, and would draw each syllable as an empty box."""
+    from PIL import ImageFont
+
+    hangul = fonts.hangul_font_path() if _has_hangul(label) else None
+    return ImageFont.truetype(str(hangul), size=size) if hangul else ImageFont.load_default(size=size)
+
+
 def _draw_label(draw, label: str, centre: tuple[int, int], width: int, height: int) -> None:
     """Writes ``label`` centred on ``centre`` in a strip ``height`` pixels tall, shortened with
     an ellipsis until it fits ``width``."""
     from PIL import ImageFont
 
-    font = ImageFont.load_default(size=height - 2)
+    font = _label_font(label, height - 2)
     text = label
     while len(text) > 2 and draw.textlength(text, font=font) > width:
         text = text[:-2] + "…"

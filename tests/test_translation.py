@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebooks as notebook_tool  # noqa: E402
 from l10n import build, catalog, check, documents, glossary, translate  # noqa: E402
 from l10n.code_equivalence import has_words, normalised  # noqa: E402
-from l10n.units import BADGE_TOKEN, markdown_segments, notebook_segments  # noqa: E402
+from l10n.units import BADGE_TOKEN, PYTHON_SEPARATOR, markdown_segments, notebook_segments, python_segments  # noqa: E402
 
 NOTEBOOK = "notebooks/01_visualize_data.ipynb"
 
@@ -23,7 +23,13 @@ def test_the_korean_edition_is_in_step_with_the_english():
     assert check.problems() == []
 
 
-@pytest.mark.parametrize("document", [d for d in documents.documents() if d.is_notebook], ids=lambda d: d.korean)
+def _has_code(document) -> bool:
+    cells = json.loads((ROOT / document.english).read_text(encoding="utf-8"))["cells"]
+    return any(cell["cell_type"] == "code" for cell in cells)
+
+
+@pytest.mark.parametrize("document", [d for d in documents.documents() if d.is_notebook and _has_code(d)],
+                         ids=lambda d: d.korean)
 def test_korean_code_cells_are_the_english_code(document):
     """Comments removed and string literals normalised, every code cell equals its English one."""
     english = json.loads((ROOT / document.english).read_text(encoding="utf-8"))["cells"]
@@ -32,6 +38,22 @@ def test_korean_code_cells_are_the_english_code(document):
     pairs = [("".join(en["source"]), "".join(ko["source"])) for en, ko in zip(english, korean) if en["cell_type"] == "code"]
     assert all(normalised(en) == normalised(ko) for en, ko in pairs)
     assert sum(en != ko for en, ko in pairs) > 0, "the learner's words in the code are translated too"
+
+
+@pytest.mark.parametrize("document", [d for d in documents.documents() if d.is_python], ids=lambda d: d.korean)
+def test_a_korean_python_source_is_the_english_code(document):
+    """The handout's drawing code: the same code, its drawn words in Korean."""
+    english, korean = ((ROOT / path).read_text(encoding="utf-8") for path in (document.english, document.korean))
+    assert normalised(english) == normalised(korean)
+    assert english != korean and "콘텐츠" in korean
+
+
+def test_a_python_source_splits_into_its_top_level_blocks_and_joins_back():
+    path = ROOT / "teaching" / "handout" / "handout.py"
+    blocks = python_segments(path)
+    assert PYTHON_SEPARATOR.join(block.text for block in blocks) + "\n" == path.read_text(encoding="utf-8")
+    assert len(blocks) > 5 and all(block.text.startswith(("def ", "class ", "@", "#")) for block in blocks[1:])
+    assert {block.kind for block in blocks} <= {"code", "verbatim"}
 
 
 def test_code_equivalence_allows_words_and_nothing_else():
@@ -65,9 +87,13 @@ def test_links_lead_to_the_korean_counterpart_or_the_english_file():
     assert rewrite("02_preprocess.ipynb") == "02_preprocess.ipynb"  # translated: its Korean neighbour
     assert rewrite("../README.md#on-windows") == "../../README.ko.md#on-windows"
     assert rewrite("https://arxiv.org/abs/1508.06576") == "https://arxiv.org/abs/1508.06576"
-    pending = [p for p in documents.PENDING if p.startswith("notebooks/")]
-    if pending:  # not translated yet: the English notebook
-        assert rewrite(Path(pending[0]).name) == f"../../{pending[0]}"
+    kit = lambda target: build.rewrite_link(target, "teaching/README.md", "ko/teaching/README.md")  # noqa: E731
+    assert kit("../notebooks/") == "../notebooks"  # a mirrored folder: the Korean notebooks
+    assert kit("cell_times.json") == "../../teaching/cell_times.json"  # not translated: the English file
+    slides = lambda target: build.rewrite_link(target, "teaching/slides/lesson.ipynb",  # noqa: E731
+                                               "ko/teaching/slides/lesson.ipynb")
+    assert slides("media/pipeline.png") == "media/pipeline.png"  # drawn in each language
+    assert slides("../../media/crab.jpg") == "../../../media/crab.jpg"
     assert build.rewrite_link("notebooks/01_visualize_data.ipynb", "README.md", "README.ko.md") == \
         "ko/notebooks/01_visualize_data.ipynb"
 

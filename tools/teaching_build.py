@@ -14,7 +14,12 @@ network or to a file that does not exist.
 it is saved as ``teaching/handout.pdf`` (no creation date, so the same source gives the same bytes).
 ``--png FILE`` also saves the same page as a PNG, to look at it.
 
-``--out DIR`` writes into DIR instead of ``teaching/`` (``DIR/slides/lesson.slides.html`` with
+``--language ko`` builds the Korean kit instead: its sources and builds lie in ``ko/teaching/``
+(written by ``tools/l10n/translate.py build`` from the English and the translations), and the
+handout draws its Hangul in NanumGothic. The Korean deck carries its own copy of ``vendor/``
+(the same files, so git stores them once).
+
+``--out DIR`` writes into DIR instead of the language's kit folder (``DIR/slides/lesson.slides.html`` with
 its ``vendor/`` and ``media/`` beside it, ``DIR/handout.pdf``); the tests build there and compare
 with the committed files.
 """
@@ -27,6 +32,7 @@ import re
 import shutil
 import sys
 import types
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +69,29 @@ NOT_A_FILE = re.compile(r"^(?:#|data:|mailto:|javascript:|about:)", re.IGNORECAS
 
 class BuildError(RuntimeError):
     """A build cannot go on; the message names what is missing or wrong and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Kit:
+    """One language's kit: the folder that holds its slides' and handout's sources and builds."""
+
+    language: str
+    folder: Path
+
+    @property
+    def slides_dir(self) -> Path:
+        return self.folder / "slides"
+
+    @property
+    def slides_source(self) -> Path:
+        return self.slides_dir / SLIDES_SOURCE.name
+
+    @property
+    def handout_source(self) -> Path:
+        return self.folder / "handout" / HANDOUT_SOURCE.name
+
+
+KITS = {"en": Kit("en", TEACHING), "ko": Kit("ko", ROOT / "ko" / "teaching")}
 
 
 def references(html: str) -> list[str]:
@@ -154,7 +183,7 @@ def export_slides(source: Path) -> str:
     return html
 
 
-def bring_images_along(html: str, source_dir: Path, slides_out: Path) -> str:
+def bring_images_along(html: str, source: Path, slides_out: Path) -> str:
     """Copies every file of the repository that ``html`` references from outside the slides' folder.
 
     ``../../media/gallery/x.png`` (as the notebook in ``teaching/slides/`` writes it) is copied to
@@ -162,7 +191,7 @@ def bring_images_along(html: str, source_dir: Path, slides_out: Path) -> str:
 
     Args:
         html: The exported HTML.
-        source_dir: The folder the notebook lies in; its references are relative to it.
+        source: The slides notebook; its references are relative to its folder.
         slides_out: The folder the HTML will be written to.
 
     Returns:
@@ -171,6 +200,7 @@ def bring_images_along(html: str, source_dir: Path, slides_out: Path) -> str:
     Raises:
         BuildError: A referenced file does not exist, or lies outside the repository's ``media/``.
     """
+    source_dir = source.parent
     media_out = slides_out / MEDIA
     if media_out.exists():
         shutil.rmtree(media_out)  # a build output: only what the slides show now
@@ -182,7 +212,7 @@ def bring_images_along(html: str, source_dir: Path, slides_out: Path) -> str:
             return match.group(0)
         original = (source_dir / target).resolve()
         if not original.is_file() or media_root not in original.parents:
-            raise BuildError(f"{SLIDES_SOURCE.name} shows {target!r}: {original} is not a file under {media_root}")
+            raise BuildError(f"{source} shows {target!r}: {original} is not a file under {media_root}")
         relative = original.relative_to(media_root).as_posix()
         copy = media_out / relative
         copy.parent.mkdir(parents=True, exist_ok=True)
@@ -192,12 +222,13 @@ def bring_images_along(html: str, source_dir: Path, slides_out: Path) -> str:
     return REFERENCE.sub(rewrite, html)
 
 
-def build_slides(out_dir: Path) -> Path:
+def build_slides(out_dir: Path, kit: Kit = KITS["en"]) -> Path:
     """Builds the offline slides into ``out_dir/slides/``.
 
     Args:
         out_dir: The kit's folder (``teaching/`` for the committed deck, or any other folder:
             then ``vendor/`` is copied there too, so the deck opens from it).
+        kit: The language's kit whose slides notebook is built.
 
     Returns:
         The path of the HTML file.
@@ -207,16 +238,19 @@ def build_slides(out_dir: Path) -> Path:
             that does not exist.
     """
     check_vendor(SLIDES_DIR)
+    if not kit.slides_source.is_file():
+        raise BuildError(f"the slides' source is missing: {kit.slides_source}"
+                         + ("; run `python tools/l10n/translate.py build`" if kit.language != "en" else ""))
     slides_out = out_dir / "slides"
     slides_out.mkdir(parents=True, exist_ok=True)
-    html = bring_images_along(export_slides(SLIDES_SOURCE), SLIDES_DIR, slides_out)
-    save_pipeline_image(slides_out / PIPELINE_IMAGE)
+    html = bring_images_along(export_slides(kit.slides_source), kit.slides_source, slides_out)
+    save_pipeline_image(slides_out / PIPELINE_IMAGE, kit)
     if slides_out.resolve() != SLIDES_DIR.resolve():
         shutil.copytree(SLIDES_DIR / VENDOR, slides_out / VENDOR, dirs_exist_ok=True)
     remote = remote_references(html)
     if remote:
         raise BuildError(f"the slides would load from the network: {', '.join(sorted(set(remote)))}; "
-                         f"make each one local in {TEMPLATE_DIR / TEMPLATE_NAME} or {SLIDES_SOURCE.name}")
+                         f"make each one local in {TEMPLATE_DIR / TEMPLATE_NAME} or {kit.slides_source}")
     missing = missing_local_files(html, slides_out)
     if missing:
         raise BuildError(f"the slides reference files that do not exist: {', '.join(sorted(set(missing)))}")
@@ -225,8 +259,13 @@ def build_slides(out_dir: Path) -> Path:
     return path
 
 
-def load_handout_module() -> types.ModuleType:
-    """Imports ``teaching/handout/handout.py`` by its path (``teaching`` is not a package).
+def load_handout_module(kit: Kit = KITS["en"]) -> types.ModuleType:
+    """Imports the kit's ``handout/handout.py`` by its path (``teaching`` is not a package).
+
+    For a kit in another language, matplotlib is first given the Hangul fallback font.
+
+    Args:
+        kit: The language's kit.
 
     Returns:
         The module; its ``draw_handout()`` returns the page as a matplotlib figure.
@@ -234,39 +273,47 @@ def load_handout_module() -> types.ModuleType:
     Raises:
         BuildError: The source file is missing.
     """
-    if not HANDOUT_SOURCE.is_file():
-        raise BuildError(f"the handout's source is missing: {HANDOUT_SOURCE}")
+    if not kit.handout_source.is_file():
+        raise BuildError(f"the handout's source is missing: {kit.handout_source}")
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # the handout reads the recipe from nst_plumbing.config
-    spec = importlib.util.spec_from_file_location("teaching_handout", HANDOUT_SOURCE)
+    if kit.language == "ko":
+        from nst_plumbing.fonts import use_hangul_fallback
+
+        if not use_hangul_fallback():
+            raise BuildError("the Korean handout needs NanumGothic: pip install -r requirements.txt "
+                             "(koreanize-matplotlib)")
+    spec = importlib.util.spec_from_file_location(f"teaching_handout_{kit.language}", kit.handout_source)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def save_pipeline_image(path: Path) -> None:
+def save_pipeline_image(path: Path, kit: Kit = KITS["en"]) -> None:
     """Draws the handout's pipeline diagram as a PNG for the slides (no metadata, so the same bytes each time).
 
     Args:
         path: Where to write it.
+        kit: The language's kit, whose handout draws the diagram.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure = load_handout_module().draw_pipeline_figure()
+    figure = load_handout_module(kit).draw_pipeline_figure()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png", dpi=160, metadata={"Software": None})
     plt.close(figure)
 
 
-def build_handout(out_dir: Path, png: Path | None = None) -> Path:
+def build_handout(out_dir: Path, png: Path | None = None, kit: Kit = KITS["en"]) -> Path:
     """Draws the one-page handout and saves it as ``out_dir/handout.pdf``.
 
     Args:
         out_dir: The kit's folder (``teaching/`` for the committed PDF).
         png: Also save the same page here as a PNG (150 dpi), to look at it.
+        kit: The language's kit, whose handout is drawn.
 
     Returns:
         The path of the PDF.
@@ -276,7 +323,7 @@ def build_handout(out_dir: Path, png: Path | None = None) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure = load_handout_module().draw_handout()
+    figure = load_handout_module(kit).draw_handout()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / HANDOUT_NAME
     # Type 42 keeps the text extractable; no creation date, so the same source gives the same bytes.
@@ -293,8 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line: what to build, and where."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("slides", "handout", "all"), help="what to build")
-    parser.add_argument("--out", type=Path, default=TEACHING,
-                        help="the kit's folder to write into (default: teaching/, the committed files)")
+    parser.add_argument("--language", choices=sorted(KITS), default="en",
+                        help="whose kit to build: en (teaching/) or ko (ko/teaching/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the kit's folder to write into (default: the language's kit, the committed files)")
     parser.add_argument("--png", type=Path, default=None, help="also save the handout as this PNG, to look at it")
     return parser
 
@@ -309,11 +358,13 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 1 when a build fails (its message goes to stderr).
     """
     args = build_parser().parse_args(argv)
+    kit = KITS[args.language]
+    out = args.out or kit.folder
     try:
         if args.what in ("slides", "all"):
-            print(f"slides: {build_slides(args.out)}")
+            print(f"slides: {build_slides(out, kit)}")
         if args.what in ("handout", "all"):
-            print(f"handout: {build_handout(args.out, args.png)}")
+            print(f"handout: {build_handout(out, args.png, kit)}")
     except BuildError as error:
         print(f"teaching_build: {error}", file=sys.stderr)
         return 1

@@ -191,7 +191,7 @@ def draw_profiles_and_places(fig: Figure, top: float) -> None:
     _heading(fig, top, "Where things are in the repository", x=0.52)
     _lines(fig, 0.52, top - 0.026, [
         "notebooks/01-05: the article, step by step",
-        "notebooks/06-08: gallery; L-BFGS, TV, bfloat16; controls",
+        "notebooks/06-09: gallery; L-BFGS, TV, bfloat16; controls; fast",
         "nst_helpers.py: the article's functions (gram_matrix, ...)",
         "nst_plumbing/config.py: layers, weights, Adam, profiles",
         "python -m nst_cli: the command line (-h for its options)",

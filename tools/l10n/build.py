@@ -10,7 +10,7 @@ from pathlib import Path
 
 from l10n import catalog, documents
 from l10n.documents import Document
-from l10n.units import BADGE_TOKEN, LANGUAGES_MARKER, Segment, cell_source, segments
+from l10n.units import BADGE_TOKEN, LANGUAGES_MARKER, PYTHON_SEPARATOR, Segment, cell_source, segments
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
 _MARKDOWN_LINK = re.compile(r"(\]\()([^)\s]+)(\))")
@@ -81,6 +81,14 @@ def markdown_text(document: Document, root: Path = documents.ROOT) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def python_text(document: Document, root: Path = documents.ROOT) -> str:
+    """The Korean Python source: each top-level block's translation, or its English while it has none."""
+    doc_segments = segments(root / document.english)
+    entries, contexts = catalog.translations(catalog.load(root / document.catalog)), _contexts(doc_segments)
+    blocks = [translation(entries, segment, contexts) if segment.unit else segment.text for segment in doc_segments]
+    return PYTHON_SEPARATOR.join(blocks) + "\n"
+
+
 def _fill_kit_times(text: str, path: Path, path_in_repo: str) -> str:
     """The kit's table and figures in the document's language, as tools/kit_times.py writes them."""
     import kit_times
@@ -141,13 +149,16 @@ def built_text(document: Document, root: Path = documents.ROOT) -> str:
         import notebooks as notebook_tool
 
         return notebook_tool.notebook_text(nbformat.from_dict(notebook(document, root)))
+    if document.is_python:
+        return python_text(document, root)
     return _fill_kit_times(markdown_text(document, root), root / document.korean, document.korean)
 
 
 def build_all(root: Path = documents.ROOT) -> list[str]:
     """Writes every Korean document that differs from its build; returns a line for each."""
     written = []
-    for document in documents.documents():
+    # Notebooks first: the kit's table in a markdown document links a notebook's Korean file once it exists.
+    for document in sorted(documents.documents(), key=lambda document: not document.is_notebook):
         path = root / document.korean
         text = built_text(document, root)
         if not path.is_file() or path.read_text(encoding="utf-8") != text:

@@ -24,12 +24,13 @@ def english_series(root: Path) -> list[str]:
 
 
 def korean_files(root: Path) -> list[str]:
-    """The Korean edition's documents: README.ko.md and everything under ko/ but its catalogs and glossary."""
+    """The Korean edition's documents: README.ko.md and everything under ko/ but its catalogs, its
+    glossary and the slides' vendored libraries (copied by tools/teaching_build.py, not translated)."""
     own = {documents.GLOSSARY.relative_to(documents.ROOT).as_posix()}
     catalogs = documents.CATALOG_DIR.relative_to(documents.ROOT).as_posix() + "/"
     found = [p.relative_to(root).as_posix() for p in (root / documents.LANGUAGE).rglob("*")
-             if p.is_file() and p.suffix in (".md", ".ipynb")]
-    found = [path for path in found if path not in own and not path.startswith(catalogs)]
+             if p.is_file() and p.suffix in (".md", ".ipynb", ".py")]
+    found = [path for path in found if path not in own and not path.startswith(catalogs) and "/vendor/" not in path]
     return sorted(found + (["README.ko.md"] if (root / "README.ko.md").is_file() else []))
 
 
@@ -103,8 +104,17 @@ def build_problems(document: documents.Document, root: Path) -> list[str]:
 
 
 def code_problems(document: documents.Document, root: Path) -> list[str]:
-    """Korean code cells whose code, beyond comments and string literals, is not the English."""
-    if not document.is_notebook or not (root / document.korean).is_file():
+    """Korean code cells (or a Korean Python source) whose code, beyond comments and string
+    literals, is not the English."""
+    if not (root / document.korean).is_file():
+        return []
+    if document.is_python:
+        english, korean = ((root / path).read_text(encoding="utf-8") for path in (document.english, document.korean))
+        if normalised(english) == normalised(korean):
+            return []
+        return [f"{document.korean}: its code differs from the English beyond comments and string literals; "
+                f"fix its entries in {document.catalog}, then {BUILD}"]
+    if not document.is_notebook:
         return []
     english = _sources(json.loads((root / document.english).read_text(encoding="utf-8")))
     korean = _sources(json.loads((root / document.korean).read_text(encoding="utf-8")))

@@ -11,8 +11,9 @@ KOREAN_DIR = ROOT / LANGUAGE
 CATALOG_DIR = KOREAN_DIR / "po"
 GLOSSARY = KOREAN_DIR / "GLOSSARY.md"
 
-# English sources translated so far, relative to the root. The rest of the series is translated in
-# the issue's second landing; until then PENDING names it, and the check requires exactly that.
+# The English sources that have a Korean counterpart, relative to the root. PENDING names those
+# whose translation is not built and executed yet (their catalogs in ko/po/ may already hold it):
+# the check requires that they have no Korean file until they move to TRANSLATED.
 TRANSLATED = (
     "README.md",
     "notebooks/01_visualize_data.ipynb",
@@ -20,19 +21,24 @@ TRANSLATED = (
     "notebooks/03_define_losses.ipynb",
     "notebooks/04_build_model.ipynb",
     "notebooks/05_optimize.ipynb",
-)
-PENDING = (
     "notebooks/06_style_gallery.ipynb",
-    "notebooks/07_faster_and_better.ipynb",
     "notebooks/08_control.ipynb",
-    "notebooks/09_fast_style_transfer.ipynb",
     "teaching/README.md",
     "teaching/objectives.md",
     "teaching/quickstart.md",
-    "teaching/solutions.ipynb",
     "teaching/slides/lesson.ipynb",
     "teaching/handout/handout.py",
 )
+PENDING = (
+    "notebooks/07_faster_and_better.ipynb",
+    "notebooks/09_fast_style_transfer.ipynb",
+    "teaching/solutions.ipynb",
+)
+# Files that are not translated but built in each language (tools/teaching_build.py draws the
+# slides' pipeline diagram from each language's handout): a Korean link leads to the Korean one.
+BUILT_IN_EACH_LANGUAGE = ("teaching/slides/media/pipeline.png",)
+# Folders the Korean edition mirrors: a link to one of them leads to its Korean mirror.
+MIRRORED_FOLDERS = ("notebooks", "teaching")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,10 @@ class Document:
     def is_notebook(self) -> bool:
         return self.english.endswith(".ipynb")
 
+    @property
+    def is_python(self) -> bool:
+        return self.english.endswith(".py")
+
 
 def documents() -> list[Document]:
     """The translated documents, in the series' order."""
@@ -64,5 +74,8 @@ def documents() -> list[Document]:
 
 
 def korean_counterpart(english: str) -> str | None:
-    """The Korean path of a translated English document, or ``None`` if it has none (yet)."""
-    return Document(english).korean if english in TRANSLATED else None
+    """The Korean path of a translated English document (or of a file built in each language, or of
+    a mirrored folder), or ``None`` if it has none."""
+    if english.rstrip("/") in MIRRORED_FOLDERS:
+        return f"{LANGUAGE}/{english}"
+    return Document(english).korean if english in TRANSLATED + BUILT_IN_EACH_LANGUAGE else None

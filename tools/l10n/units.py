@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -120,6 +121,33 @@ def markdown_segments(path: Path) -> list[Segment]:
     return segments
 
 
+# Top-level blocks of a Python source are separated by two blank lines (PEP 8), and joined so again.
+PYTHON_SEPARATOR = "\n\n\n"
+
+
+def python_segments(path: Path) -> list[Segment]:
+    """A Python source (the handout's drawing code) as segments: everything before its first
+    function, then each top-level function or class with the comments above it, translated like a
+    code cell (its prose strings and comments); the build joins them with ``PYTHON_SEPARATOR``."""
+    text = Path(path).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    starts = [min([node.lineno, *(d.lineno for d in node.decorator_list)]) for node in ast.parse(text).body
+              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    for index, start in enumerate(starts):  # comments right above a definition belong to it
+        while start > 1 and lines[start - 2].startswith("#"):
+            start -= 1
+        starts[index] = start
+    bounds = [1, *[start for start in starts if start > 1], len(lines) + 1]
+    found = []
+    for begin, end in zip(bounds, bounds[1:]):
+        block = "\n".join(lines[begin - 1:end - 1]).strip("\n")
+        kind = "code" if has_words(block) else "verbatim"
+        found.append(Segment(kind, block, f"line-{begin}"))
+    return found
+
+
 def segments(path: Path) -> list[Segment]:
-    """The segments of a notebook or a markdown document."""
-    return notebook_segments(path) if str(path).endswith(".ipynb") else markdown_segments(path)
+    """The segments of a notebook, a markdown document or a Python source."""
+    if str(path).endswith(".ipynb"):
+        return notebook_segments(path)
+    return python_segments(path) if str(path).endswith(".py") else markdown_segments(path)
