@@ -211,8 +211,6 @@ def _label_font(label: str, size: int):
 def _draw_label(draw, label: str, centre: tuple[int, int], width: int, height: int) -> None:
     """Writes ``label`` centred on ``centre`` in a strip ``height`` pixels tall, shortened with
     an ellipsis until it fits ``width``."""
-    from PIL import ImageFont
-
     font = _label_font(label, height - 2)
     text = label
     while len(text) > 2 and draw.textlength(text, font=font) > width:

@@ -52,26 +52,26 @@ def _anchored(english: str, korean: str) -> str:
     return f'<a id="{github_anchor(match[2])}"></a>\n\n{korean}'
 
 
-def translation(entries: dict, segment: Segment, contexts: dict[str, str | None]) -> str:
-    """A segment's Korean: its catalog entry's msgstr, or its English while it has none."""
-    entry = entries.get((contexts.get(segment.where), segment.text))
-    return entry.msgstr if entry is not None and entry.msgstr else segment.text
-
-
-def _contexts(doc_segments: list[Segment]) -> dict[str, str | None]:
-    """Each unit's msgctxt by its place, as the catalog gives it (``catalog.contexts``)."""
+def translated(document: Document, root: Path = documents.ROOT) -> list[tuple[Segment, str]]:
+    """The English document's segments, each with its text for the Korean document: a unit's
+    catalog msgstr (its English while it has none), any other segment's text as it is."""
+    doc_segments = segments(root / document.english)
+    entries = catalog.translations(catalog.load(root / document.catalog))
     units = [segment.unit for segment in doc_segments if segment.unit]
-    return dict(zip((unit.where for unit in units), catalog.contexts(units)))
+    contexts = dict(zip((unit.where for unit in units), catalog.contexts(units)))  # msgctxt by place
+    found = []
+    for segment in doc_segments:
+        entry = entries.get((contexts.get(segment.where), segment.text)) if segment.unit else None
+        found.append((segment, entry.msgstr if entry is not None and entry.msgstr else segment.text))
+    return found
 
 
 def markdown_text(document: Document, root: Path = documents.ROOT) -> str:
     """The Korean markdown document, as the build writes it (before the kit's figures are filled)."""
-    doc_segments = segments(root / document.english)
-    entries, contexts = catalog.translations(catalog.load(root / document.catalog)), _contexts(doc_segments)
     blocks = []
-    for segment in doc_segments:
+    for segment, text in translated(document, root):
         if segment.unit:
-            korean = with_links_rewritten(translation(entries, segment, contexts), document.english, document.korean)
+            korean = with_links_rewritten(text, document.english, document.korean)
             blocks.append(_anchored(segment.text, korean))
         elif segment.kind == "languages":
             english = posixpath.relpath(document.english, posixpath.dirname(document.korean) or ".")
@@ -83,10 +83,7 @@ def markdown_text(document: Document, root: Path = documents.ROOT) -> str:
 
 def python_text(document: Document, root: Path = documents.ROOT) -> str:
     """The Korean Python source: each top-level block's translation, or its English while it has none."""
-    doc_segments = segments(root / document.english)
-    entries, contexts = catalog.translations(catalog.load(root / document.catalog)), _contexts(doc_segments)
-    blocks = [translation(entries, segment, contexts) if segment.unit else segment.text for segment in doc_segments]
-    return PYTHON_SEPARATOR.join(blocks) + "\n"
+    return PYTHON_SEPARATOR.join(text for _, text in translated(document, root)) + "\n"
 
 
 def _fill_kit_times(text: str, path: Path, path_in_repo: str) -> str:
@@ -108,20 +105,17 @@ def notebook(document: Document, root: Path = documents.ROOT) -> dict:
     import notebooks as notebook_tool
 
     english = json.loads((root / document.english).read_text(encoding="utf-8"))
-    doc_segments = segments(root / document.english)
-    entries, contexts = catalog.translations(catalog.load(root / document.catalog)), _contexts(doc_segments)
     badge = notebook_tool.badge(document.korean)
     korean_path = root / document.korean
     committed = json.loads(korean_path.read_text(encoding="utf-8")) if korean_path.is_file() else None
     previous = committed["cells"] if committed else []
     cells = []
-    for index, (cell, segment) in enumerate(zip(english["cells"], doc_segments)):
+    for index, (cell, (segment, text)) in enumerate(zip(english["cells"], translated(document, root))):
         built = copy.deepcopy(cell)
         if segment.kind == "markdown":
-            text = translation(entries, segment, contexts).replace(BADGE_TOKEN, badge)
-            source = with_links_rewritten(text, document.english, document.korean)
+            source = with_links_rewritten(text.replace(BADGE_TOKEN, badge), document.english, document.korean)
         elif segment.kind == "code":
-            source = translation(entries, segment, contexts)
+            source = text
         elif segment.kind == "setup" and cell["cell_type"] == "markdown":
             source = notebook_tool.SETUP_INTROS[documents.LANGUAGE]
         elif segment.kind == "setup":
