@@ -156,7 +156,8 @@ def test_the_check_fails_when_an_english_markdown_cell_changes_and_follows_the_t
     entry.msgstr, entry.flags = entry.msgstr + "\n\n한 문장을 더 씁니다.", []
     catalog.save(po, root / documents.Document(NOTEBOOK).catalog)
     found = check.problems(root)
-    assert any("differ from the build" in line and "translate.py build" in line for line in found), found
+    assert any(f"markdown cells {index} differ from the build" in line and "translate.py build" in line
+               and "notebooks.py run" not in line for line in found), found
     build.build_all(root)
     assert check.problems(root) == [], "a markdown cell changed: every code cell keeps its outputs"
 
@@ -172,12 +173,14 @@ def test_the_check_names_broken_code_one_language_documents_and_glossary_terms(t
     catalog.save(po, po_path)
     build.build_all(root)
     (root / "ko" / "notebooks" / "99_orphan.ipynb").write_text("{}")
+    (root / "notebooks" / "10_english_only.ipynb").write_text("{}")
 
     found = "\n".join(check.problems(root))
     assert "its code differs from the English beyond comments and string literals" in found
     assert "'컨텐츠' (the glossary's term: 콘텐츠)" in found
     assert "is not in the ㅂ니다 register" in found
     assert "ko/notebooks/99_orphan.ipynb: a Korean document with no English source" in found
+    assert "notebooks/10_english_only.ipynb: has no Korean counterpart" in found
     assert "have not been executed" in found  # the changed code cell lost its outputs
 
 

@@ -14,7 +14,7 @@ BUILD = "run `python tools/l10n/translate.py build`"
 
 
 def english_series(root: Path) -> list[str]:
-    """Every English document of the series that has, or will have, a Korean counterpart."""
+    """Every English document of the series: each must have a Korean counterpart."""
     found = ["README.md"]
     found += sorted(p.relative_to(root).as_posix() for p in (root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     teaching = root / "teaching"
@@ -37,18 +37,14 @@ def korean_files(root: Path) -> list[str]:
 def coverage_problems(root: Path) -> list[str]:
     """Documents in one language only, or not yet planned for translation."""
     found = []
-    planned = set(documents.TRANSLATED) | set(documents.PENDING)
     for english in english_series(root):
-        if english not in planned:
-            found.append(f"{english}: has no Korean counterpart and is not in PENDING (tools/l10n/documents.py): "
-                         "add it to TRANSLATED, then run `python tools/l10n/translate.py update`")
+        if english not in documents.TRANSLATED:
+            found.append(f"{english}: has no Korean counterpart: add it to TRANSLATED (tools/l10n/documents.py), "
+                         "then run `python tools/l10n/translate.py update`, translate and `build`")
     expected = {documents.Document(english).korean for english in documents.TRANSLATED}
     for korean in korean_files(root):
         if korean not in expected:
             found.append(f"{korean}: a Korean document with no English source in TRANSLATED (tools/l10n/documents.py)")
-    for english in documents.PENDING:
-        if (root / documents.Document(english).korean).is_file():
-            found.append(f"{english}: has a Korean counterpart but is still in PENDING (tools/l10n/documents.py)")
     return found
 
 
@@ -91,8 +87,12 @@ def build_problems(document: documents.Document, root: Path) -> list[str]:
         return [] if same else [f"{document.korean}: differs from its build; {BUILD}"]
     committed, built = json.loads(path.read_text(encoding="utf-8")), build.notebook(document, root)
     if _sources(committed) != _sources(built):
-        differing = [str(i) for i, (a, b) in enumerate(zip(_sources(committed), _sources(built))) if a != b]
-        cells = ", ".join(differing) or "their number"
+        pairs = list(zip(_sources(committed), _sources(built)))
+        differing = [i for i, (a, b) in enumerate(pairs) if a != b]
+        cells = ", ".join(map(str, differing)) or "their number"
+        if differing and len(_sources(committed)) == len(_sources(built)) and all(
+                pairs[i][0][0] == pairs[i][1][0] == "markdown" for i in differing):
+            return [f"{document.korean}: markdown cells {cells} differ from the build; {BUILD} (the outputs stay)"]
         return [f"{document.korean}: cells {cells} differ from the build; {BUILD}, then "
                 f"`python tools/notebooks.py run --profile cpu {document.korean}`"]
     unrun = [str(i) for i, cell in enumerate(committed["cells"])

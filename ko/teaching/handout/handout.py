@@ -190,12 +190,12 @@ def draw_profiles_and_places(fig: Figure, top: float) -> None:
     ])
     _heading(fig, top, "저장소에서 찾아볼 곳", x=0.52)
     _lines(fig, 0.52, top - 0.026, [
-        "notebooks/01-05: 원글을 단계별로",
-        "notebooks/06-09: 갤러리, L-BFGS, bfloat16, 조절, 빠른 전이",
+        "ko/notebooks/01-05: 원글을 단계별로",
+        "ko/notebooks/06-09: 갤러리, L-BFGS, bfloat16, 조절, 빠른 전이",
         "nst_helpers.py: 원글의 함수 (gram_matrix, ...)",
         "nst_plumbing/config.py: 계층, 가중치, Adam, 프로필",
         "python -m nst_cli: 명령줄 (옵션은 -h로 확인)",
-        "teaching/: README (소요 시간, 수업 계획), 풀이, 슬라이드",
+        "ko/teaching/: README (소요 시간, 수업 계획), 풀이, 슬라이드",
     ])
 
 
