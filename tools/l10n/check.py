@@ -35,7 +35,7 @@ def korean_files(root: Path) -> list[str]:
 
 
 def coverage_problems(root: Path) -> list[str]:
-    """Documents in one language only, or not yet planned for translation."""
+    """Documents in one language only: an English one missing from TRANSLATED, or a Korean one without its English."""
     found = []
     for english in english_series(root):
         if english not in documents.TRANSLATED:
@@ -86,12 +86,11 @@ def build_problems(document: documents.Document, root: Path) -> list[str]:
         same = path.read_text(encoding="utf-8") == build.built_text(document, root)
         return [] if same else [f"{document.korean}: differs from its build; {BUILD}"]
     committed, built = json.loads(path.read_text(encoding="utf-8")), build.notebook(document, root)
-    if _sources(committed) != _sources(built):
-        pairs = list(zip(_sources(committed), _sources(built)))
-        differing = [i for i, (a, b) in enumerate(pairs) if a != b]
+    old, new = _sources(committed), _sources(built)
+    if old != new:
+        differing = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
         cells = ", ".join(map(str, differing)) or "their number"
-        if differing and len(_sources(committed)) == len(_sources(built)) and all(
-                pairs[i][0][0] == pairs[i][1][0] == "markdown" for i in differing):
+        if len(old) == len(new) and all(old[i][0] == new[i][0] == "markdown" for i in differing):
             return [f"{document.korean}: markdown cells {cells} differ from the build; {BUILD} (the outputs stay)"]
         return [f"{document.korean}: cells {cells} differ from the build; {BUILD}, then "
                 f"`python tools/notebooks.py run --profile cpu {document.korean}`"]
